@@ -1,0 +1,1 @@
+"""The export program: ``python -m export`` (SavedModel, LiteRT, ONNX)."""

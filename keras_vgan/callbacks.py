@@ -1,0 +1,196 @@
+"""Callbacks for video GAN runs: samples in TensorBoard and on disk, safe checkpoints.
+
+``VideoSamples`` draws a fixed noise batch from the EMA generator every epoch
+and writes an animated GIF to TensorBoard's image dashboard plus GIF/mp4/PNG
+files. ``TrainingCheckpoint`` keeps the complete training state (both
+networks, the EMA generator, both optimizers, epoch and step) in numbered
+directories switched by an atomic pointer, so a process killed at any moment
+leaves the last good state readable; it also stops training on a non-finite
+loss without saving the diverged weights.
+"""
+
+import json
+import math
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_vgan import summaries, video_io
+
+
+class VideoSamples(keras.callbacks.Callback):
+    """Writes samples from a fixed noise batch at the end of every ``every`` epochs.
+
+    Args:
+        directory: where files (``epoch_0003.gif``/``.mp4``/``.png``) and the
+            TensorBoard event file (run ``samples``) go.
+        num_samples: clips in the grid.
+        seed: seed of the fixed noise batch (same clips every epoch, so the
+            progress of the generator is visible).
+        fps: frame rate of the files.
+        every: epochs between samples.
+        labels: optional int labels for conditional models.
+    """
+
+    def __init__(self, directory, num_samples=16, seed=1234, fps=8, every=1, labels=None):
+        super().__init__()
+        self.directory = directory
+        self.num_samples = int(num_samples)
+        self.seed = int(seed)
+        self.fps = int(fps)
+        self.every = int(every)
+        self.labels = labels
+        self._z = None
+        self._writer = None
+
+    def _noise(self):
+        if self._z is None:
+            rng = np.random.default_rng(self.seed)
+            shape = (self.num_samples, self.model.latent_dim)
+            self._z = rng.standard_normal(shape).astype("float32")
+        return self._z
+
+    def write(self, name, step):
+        """Samples now and writes ``name``.gif/.mp4/.png; returns the GIF path."""
+        os.makedirs(self.directory, exist_ok=True)
+        videos = np.asarray(self.model.generate(self._noise(), labels=self.labels))
+        grid = video_io.video_grid(video_io.to_uint8(videos))  # [T, H', W', C]
+        base = os.path.join(self.directory, name)
+        video_io.write_gif(base + ".gif", grid, fps=self.fps)
+        video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
+        video_io.write_png(base + ".png", video_io.contact_sheet(grid, max_frames=8))
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.directory)
+        with self._writer.as_default():
+            summaries.video_summary(
+                "samples/ema_generator",
+                videos,
+                step=step,
+                fps=self.fps,
+                description="Fixed-noise samples from the EMA generator",
+            )
+        self._writer.flush()
+        return base + ".gif"
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
+            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised (by the training program) when a loss became NaN or Inf."""
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Atomic, resumable checkpoints of the whole training state.
+
+    Layout: ``directory/ckpt-<step>/state.weights.h5`` + ``state.json``, and
+    ``directory/latest`` naming the newest complete one. A new checkpoint is
+    written in full before ``latest`` is switched with ``os.replace``; older
+    ones are then removed (``keep`` are kept). Saved at the end of each epoch
+    (choose ``steps_per_epoch`` for the checkpoint interval you want).
+
+    After every batch the logged values are checked; on NaN or Inf training
+    stops, nothing is saved, and ``diverged`` holds a one-line explanation.
+    """
+
+    def __init__(self, directory, keep=2):
+        super().__init__()
+        self.directory = directory
+        self.keep = int(keep)
+        self.diverged = None
+        self._epoch = 0
+
+    # --- reading
+    @staticmethod
+    def latest(directory):
+        """Path of the newest complete checkpoint in ``directory``, or None."""
+        pointer = os.path.join(directory, "latest")
+        if not os.path.exists(pointer):
+            return None
+        with open(pointer) as f:
+            name = f.read().strip()
+        path = os.path.join(directory, name)
+        return path if os.path.exists(os.path.join(path, "state.json")) else None
+
+    @staticmethod
+    def restore(model, directory):
+        """Loads the newest checkpoint into a built, compiled model.
+
+        Returns:
+            The saved state dict (``epoch``: completed epochs, ``step``:
+            generator steps taken), or None when there is no checkpoint.
+        """
+        path = TrainingCheckpoint.latest(directory)
+        if path is None:
+            return None
+        model.load_weights(os.path.join(path, "state.weights.h5"))
+        with open(os.path.join(path, "state.json")) as f:
+            return json.load(f)
+
+    # --- writing
+    def save(self, epoch_done):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        name = f"ckpt-{step:09d}"
+        path = os.path.join(self.directory, name)
+        tmp = path + ".partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        self.model.save_weights(os.path.join(tmp, "state.weights.h5"))
+        with open(os.path.join(tmp, "state.json"), "w") as f:
+            json.dump({"epoch": epoch_done, "step": step}, f)
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+        pointer_tmp = os.path.join(self.directory, "latest.partial")
+        with open(pointer_tmp, "w") as f:
+            f.write(name)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(pointer_tmp, os.path.join(self.directory, "latest"))
+        self._prune(name)
+        return path
+
+    def _prune(self, newest):
+        names = sorted(
+            n
+            for n in os.listdir(self.directory)
+            if n.startswith("ckpt-") and not n.endswith(".partial")
+        )
+        for n in names[: max(0, len(names) - self.keep)]:
+            if n != newest:
+                shutil.rmtree(os.path.join(self.directory, n), ignore_errors=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = _first_non_finite(logs)
+        if bad is not None:
+            name, value = bad
+            last = self.latest(self.directory)
+            self.diverged = (
+                f"{name} became {value} at epoch {self._epoch + 1}, batch {batch + 1}; "
+                f"training stopped and the last good checkpoint was kept: {last or 'none yet'}"
+            )
+            self.model.stop_training = True
+            return
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged is None and _first_non_finite(logs) is None:
+            self.save(epoch + 1)
+
+
+def _first_non_finite(logs):
+    for name, value in (logs or {}).items():
+        v = float(np.mean(np.asarray(value, dtype="float64")))
+        if not math.isfinite(v):
+            return name, v
+    return None

@@ -1,0 +1,378 @@
+"""The adversarial training engine: ``VideoGAN``, a ``keras.Model`` for ``model.fit``.
+
+The engine sequences the two phases of a GAN step and never knows which
+architecture it trains. It relies on two small contracts:
+
+* a generator maps ``z`` ``[B, latent_dim]`` (and ``labels=`` for conditional
+  models) to a tensor ``[B, T, H, W, C]`` or to a dict holding ``"video"``
+  and, optionally, a ``"mask"`` (weighed by ``mask_l1``);
+* a discriminator maps a clip (and ``labels=``) to logits, or to a dict of
+  logits (several heads, e.g. an image and a video discriminator); the
+  adversarial loss is summed over heads.
+
+Distribution: each replica computes mean losses over its local batch and the
+engine divides them by the number of replicas before taking gradients, which
+are then summed across replicas, so that N replicas with global batch B take
+exactly the step one device takes with batch B. The noise of a step is drawn
+for the global batch from a counter-based (stateless) seed and each replica
+takes its slice, so the same holds for the noise and a resumed run continues
+the same noise stream (the counter is the optimizer's step). Logged values are
+the unscaled means.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_vgan import losses as losses_lib
+
+
+def _video_of(output):
+    return output["video"] if isinstance(output, dict) else output
+
+
+def _heads(output):
+    """Discriminator output as a list of logit tensors (float32)."""
+    if isinstance(output, dict):
+        return [tf.cast(output[k], tf.float32) for k in sorted(output)]
+    return [tf.cast(output, tf.float32)]
+
+
+def _unpack(data):
+    """Splits a batch into ``(videos, labels)``; ``labels`` is None if absent."""
+    if isinstance(data, (tuple, list)):
+        if len(data) == 1:
+            return data[0], None
+        return data[0], data[1]
+    if isinstance(data, dict):
+        return data["videos"], data.get("labels")
+    return data, None
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class VideoGAN(keras.Model):
+    """A video GAN trained with ``fit``: generator, discriminator and an EMA generator.
+
+    Args:
+        generator: a ``keras.Model`` with a ``latent_dim`` attribute (or pass
+            ``latent_dim``); see the module docstring for the contract.
+        discriminator: a ``keras.Model`` mapping clips to logits.
+        latent_dim: noise size; defaults to ``generator.latent_dim``.
+        d_steps: discriminator updates per generator update (each with fresh
+            noise on the same real batch).
+        ema_decay: decay of the exponential moving average of the generator
+            weights; the effective decay ramps up as ``min(decay, (1+n)/(10+n))``
+            over the first updates (``tf.train.ExponentialMovingAverage``'s
+            ``num_updates`` rule). 0 disables the average (the EMA generator
+            then tracks the generator exactly).
+        seed: base seed of the counter-based noise stream.
+        conditional: whether batches carry labels (``(videos, labels)``) that
+            are passed to both networks as ``labels=``.
+
+    ``call(z)`` (and so ``predict``) samples from the EMA generator.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        d_steps=1,
+        ema_decay=0.999,
+        seed=0,
+        conditional=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if latent_dim is None:
+            latent_dim = getattr(generator, "latent_dim", None)
+        if latent_dim is None:
+            raise ValueError("latent_dim is required when the generator has no latent_dim")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps={d_steps!r} must be an integer >= 1")
+        if not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay={ema_decay!r} must be in [0, 1)")
+        # === Config ===
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.d_steps = int(d_steps)
+        self.ema_decay = float(ema_decay)
+        self.seed = int(seed)
+        self.conditional = bool(conditional)
+        # === Networks ===
+        # Same architecture as the generator; its weights are the moving average.
+        self.ema_generator = generator.__class__.from_config(generator.get_config())
+        # === Trackers ===
+        names = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "mask_l1")
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self._active = ("d_loss", "g_loss", "d_real", "d_fake")
+        # Networks know their shapes: build now so weights exist before compile/fit.
+        self.build()
+
+    # ------------------------------------------------------------------ build
+    def build(self, input_shape=None):
+        z = keras.KerasTensor((None, self.latent_dim))
+        for net in (self.generator, self.ema_generator):
+            if not net.built:
+                net.build(z.shape)
+        if not self.discriminator.built:
+            spec = self.generator.compute_output_spec(z)
+            self.discriminator.build(_video_of(spec).shape)
+        self.copy_generator_to_ema()
+        self.built = True
+
+    def copy_generator_to_ema(self):
+        """Sets the EMA generator's weights to the generator's."""
+        for ema, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+            ema.assign(w)
+
+    # ---------------------------------------------------------------- compile
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        loss="non_saturating",
+        gp_weight=0.0,
+        r1_gamma=0.0,
+        mask_l1=0.0,
+        **kwargs,
+    ):
+        """Configures the adversarial game.
+
+        Args:
+            d_optimizer, g_optimizer: optimizers (or their identifiers); Adam
+                with the DCGAN settings (lr 2e-4, beta_1 0.5) by default.
+            loss: adversarial loss name, one of ``losses.ADVERSARIAL_LOSSES``.
+            gp_weight: weight of the WGAN-GP gradient penalty (0 = off).
+            r1_gamma: R1 weight gamma; the penalty added is ``gamma / 2 * R1``.
+            mask_l1: weight of the L1 sparsity prior on the generator's mask.
+            **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
+        """
+        self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
+        for name, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma), ("mask_l1", mask_l1)):
+            if float(value) < 0:
+                raise ValueError(f"{name}={value!r} must be >= 0")
+        kwargs.pop("loss", None)
+        kwargs.pop("optimizer", None)
+        self.d_optimizer = keras.optimizers.get(
+            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam")
+        )
+        self.g_optimizer = keras.optimizers.get(
+            g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam")
+        )
+        if keras.config.dtype_policy().name == "mixed_float16":
+            self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
+            self.g_optimizer = keras.optimizers.LossScaleOptimizer(self.g_optimizer)
+        # model.optimizer is the generator's: its step counter is the training step
+        # that Keras callbacks (TensorBoard) read.
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        self.loss_name = loss
+        self.gp_weight = float(gp_weight)
+        self.r1_gamma = float(r1_gamma)
+        self.mask_l1 = float(mask_l1)
+        active = ["d_loss", "g_loss", "d_real", "d_fake"]
+        active += [n for n, w in (("gp", gp_weight), ("r1", r1_gamma), ("mask_l1", mask_l1)) if w]
+        self._active = tuple(active)
+        self.build_optimizers()
+
+    def build_optimizers(self):
+        """Creates optimizer slots now (required inside a distribution scope)."""
+        if not self.built:
+            self.build()
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def get_compile_config(self):
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "loss": self.loss_name,
+            "gp_weight": self.gp_weight,
+            "r1_gamma": self.r1_gamma,
+            "mask_l1": self.mask_l1,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return [self._trackers[n] for n in self._active]
+
+    # ----------------------------------------------------------------- noise
+    def _random(self, kind, shape_local, step, phase):
+        """Draws ``shape_local`` for this replica as a slice of a global draw.
+
+        The seed is ``(seed, 64 * step + phase)``: a pure function of the
+        optimizer step, so a resumed run draws what the original would have.
+        """
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        rid = ctx.replica_id_in_sync_group if ctx is not None else 0
+        b = shape_local[0]
+        seed = tf.stack(
+            [tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 64 + phase]
+        )
+        shape = tf.concat([[b * replicas], shape_local[1:]], axis=0)
+        if kind == "normal":
+            draw = tf.random.stateless_normal(shape, seed=seed)
+        else:
+            draw = tf.random.stateless_uniform(shape, seed=seed)
+        return draw[rid * b : (rid + 1) * b]
+
+    def sample_noise(self, num, seed=0):
+        """Returns ``num`` latent vectors ``[num, latent_dim]`` for an integer seed."""
+        return keras.random.normal((num, self.latent_dim), seed=seed)
+
+    # -------------------------------------------------------------- sampling
+    def call(self, z, labels=None, training=False):
+        return _video_of(self._generate(self.ema_generator, z, labels, training))
+
+    def generate(self, z=None, labels=None, num=None, seed=0, use_ema=True):
+        """Samples videos ``[B, T, H, W, C]`` in [-1, 1].
+
+        Args:
+            z: noise ``[B, latent_dim]``; drawn from ``seed`` if None.
+            labels: int class labels ``[B]`` for conditional models.
+            num: number of clips when ``z`` is None.
+            seed: seed for ``z`` when ``z`` is None.
+            use_ema: sample with the moving-average weights (the default).
+        """
+        if z is None:
+            z = self.sample_noise(num or 1, seed=seed)
+        net = self.ema_generator if use_ema else self.generator
+        return _video_of(self._generate(net, z, labels, training=False))
+
+    def _generate(self, net, z, labels, training):
+        if self.conditional:
+            return net(z, labels=labels, training=training)
+        return net(z, training=training)
+
+    def _discriminate(self, x, labels, training=True):
+        if self.conditional:
+            return _heads(self.discriminator(x, labels=labels, training=training))
+        return _heads(self.discriminator(x, training=training))
+
+    # ------------------------------------------------------------------ step
+    def train_step(self, data):
+        real, labels = _unpack(data)
+        real = tf.cast(real, tf.float32)
+        batch = tf.shape(real)[0]
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        step = self.g_optimizer.iterations
+        logs = {}
+
+        # --- discriminator phase(s)
+        for i in range(self.d_steps):
+            z = self._random("normal", [batch, self.latent_dim], step, 2 * i)
+            fake = tf.stop_gradient(
+                tf.cast(_video_of(self._generate(self.generator, z, labels, True)), tf.float32)
+            )
+            d_vars = self.discriminator.trainable_variables
+            with tf.GradientTape() as tape:
+                real_heads = self._discriminate(real, labels)
+                fake_heads = self._discriminate(fake, labels)
+                d_loss = tf.add_n(
+                    [self._d_loss_fn(r, f) for r, f in zip(real_heads, fake_heads, strict=True)]
+                )
+                total = d_loss
+                if self.gp_weight:
+                    rank = len(real.shape)
+                    alpha = self._random("uniform", [batch] + [1] * (rank - 1), step, 2 * i + 1)
+
+                    def critic(x):
+                        return tf.add_n(self._discriminate(x, labels))
+
+                    gp = losses_lib.gradient_penalty(critic, real, fake, alpha=alpha)
+                    total += self.gp_weight * gp
+                    logs["gp"] = gp
+                if self.r1_gamma:
+
+                    def critic_real(x):
+                        return tf.add_n(self._discriminate(x, labels))
+
+                    r1 = losses_lib.r1_penalty(critic_real, real)
+                    total += 0.5 * self.r1_gamma * r1
+                    logs["r1"] = r1
+                scaled = self.d_optimizer.scale_loss(total / replicas)
+            grads = tape.gradient(scaled, d_vars)
+            self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
+
+        # --- generator phase
+        z = self._random("normal", [batch, self.latent_dim], step, 2 * self.d_steps)
+        g_vars = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            out = self._generate(self.generator, z, labels, True)
+            fake = tf.cast(_video_of(out), tf.float32)
+            fake_heads = self._discriminate(fake, labels)
+            g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
+            total = g_loss
+            if self.mask_l1 and isinstance(out, dict) and "mask" in out:
+                m = losses_lib.mask_sparsity(out["mask"])
+                total += self.mask_l1 * m
+                logs["mask_l1"] = m
+            scaled = self.g_optimizer.scale_loss(total / replicas)
+        grads = tape.gradient(scaled, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
+        self._update_ema()
+
+        logs.update(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
+            d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
+        )
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        return {m.name: m.result() for m in self.metrics}
+
+    def _update_ema(self):
+        # Called after the generator update: g_optimizer.iterations counts EMA updates.
+        n = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))
+        for ema, w in zip(
+            self.ema_generator.trainable_variables, self.generator.trainable_variables, strict=True
+        ):
+            ema.assign(w + decay * (ema - w))
+        for ema, w in zip(
+            self.ema_generator.non_trainable_variables,
+            self.generator.non_trainable_variables,
+            strict=True,
+        ):
+            ema.assign(w)  # normalisation statistics are copied, as in StyleGAN2-ADA
+
+    def test_step(self, data):
+        raise NotImplementedError(
+            "VideoGAN has no validation loss; evaluate samples with keras_vgan.metrics"
+        )
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.layers.serialize(self.generator),
+            discriminator=keras.layers.serialize(self.discriminator),
+            latent_dim=self.latent_dim,
+            d_steps=self.d_steps,
+            ema_decay=self.ema_decay,
+            seed=self.seed,
+            conditional=self.conditional,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.layers.deserialize(config["generator"])
+        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
+        return cls(**config)
+
+
+def ops_finite(values):
+    """True when every value in an iterable of tensors/arrays is finite."""
+    return all(bool(ops.all(ops.isfinite(ops.convert_to_tensor(v)))) for v in values)

@@ -1,0 +1,388 @@
+"""Adversarial losses and regularisers for GAN training.
+
+Every function here is pure: it takes discriminator (critic) logits, or a
+critic callable and data, and returns a scalar float32 tensor. Losses are
+MEANS over the batch; dividing by the number of replicas is the engine's job.
+Inputs are cast to float32 first, so float16 / bfloat16 logits from a
+mixed-precision model are safe, and ``log(sigmoid(x))`` is always written
+with ``softplus`` for numerical stability.
+
+Adversarial losses (each kind a ``(discriminator_loss, generator_loss)`` pair,
+looked up by name with ``get_adversarial_loss``):
+
+* ``"minimax"``: Goodfellow et al. 2014, with the original saturating G loss.
+* ``"non_saturating"``: the same D loss, G maximises ``log D(G(z))``.
+* ``"lsgan"``: least squares, Mao et al. 2017.
+* ``"wgan"``: Wasserstein critic, Arjovsky et al. 2017 (WGAN-GP is ``"wgan"``
+  plus ``gradient_penalty``, Gulrajani et al. 2017; the engine adds it).
+* ``"hinge"``: Lim & Ye 2017; Miyato et al. 2018.
+
+Regularisers:
+
+* ``gradient_penalty``: WGAN-GP two-sided penalty on interpolates.
+* ``r1_penalty``: squared gradient norm on real data (Mescheder et al. 2018).
+* ``mask_sparsity``: L1 prior on the VGAN foreground mask (Vondrick et al. 2016).
+
+Notation: ``D(x)`` is a real logit, ``D(G(z))`` a fake logit, ``E`` the mean
+over all elements (the batch, for logits of shape ``[B]`` or ``[B, 1]``).
+"""
+
+import keras
+import tensorflow as tf
+
+__all__ = [
+    "ADVERSARIAL_LOSSES",
+    "get_adversarial_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "non_saturating_generator_loss",
+    "lsgan_discriminator_loss",
+    "lsgan_generator_loss",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "gradient_penalty",
+    "r1_penalty",
+    "mask_sparsity",
+]
+
+
+def _f32(x):
+    return tf.cast(x, tf.float32)
+
+
+# --- Minimax / non-saturating (Goodfellow et al. 2014) -----------------------
+
+
+def minimax_discriminator_loss(real_logits, fake_logits):
+    """Discriminator loss of the original GAN.
+
+    ``L_D = E[softplus(-D(x))] + E[softplus(D(G(z)))]``, i.e. the binary
+    cross-entropy ``-E[log sigmoid(D(x))] - E[log(1 - sigmoid(D(G(z))))]``.
+    Also the D loss of the non-saturating GAN.
+
+    Goodfellow et al. 2014, "Generative Adversarial Nets".
+
+    Args:
+        real_logits: discriminator logits on real data, shape ``[B]`` or ``[B, 1]``.
+        fake_logits: discriminator logits on generated data, same shape.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(
+        tf.nn.softplus(fake_logits)
+    )
+
+
+def minimax_generator_loss(fake_logits):
+    """Saturating generator loss of the original GAN.
+
+    ``L_G = E[log(1 - sigmoid(D(G(z))))] = -E[softplus(D(G(z)))]``: the
+    generator minimises the value the discriminator maximises. Its gradient
+    vanishes when D confidently rejects the fakes; it is kept because the
+    VGAN-era papers train with it. Prefer ``non_saturating_generator_loss``.
+
+    Goodfellow et al. 2014, "Generative Adversarial Nets".
+
+    Args:
+        fake_logits: discriminator logits on generated data, shape ``[B]`` or ``[B, 1]``.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch (always <= 0).
+    """
+    return -tf.reduce_mean(tf.nn.softplus(_f32(fake_logits)))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """Non-saturating generator loss.
+
+    ``L_G = -E[log sigmoid(D(G(z)))] = E[softplus(-D(G(z)))]``. Pairs with
+    ``minimax_discriminator_loss``.
+
+    Goodfellow et al. 2014, "Generative Adversarial Nets" (Section 3).
+
+    Args:
+        fake_logits: discriminator logits on generated data, shape ``[B]`` or ``[B, 1]``.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch (always >= 0).
+    """
+    return tf.reduce_mean(tf.nn.softplus(-_f32(fake_logits)))
+
+
+# --- Least squares (Mao et al. 2017) ------------------------------------------
+
+
+def lsgan_discriminator_loss(real_logits, fake_logits):
+    """Least-squares GAN discriminator loss with targets a=0 (fake), b=1 (real).
+
+    ``L_D = 0.5 * E[(D(x) - 1)^2] + 0.5 * E[D(G(z))^2]``.
+
+    Mao et al. 2017, "Least Squares Generative Adversarial Networks".
+
+    Args:
+        real_logits: discriminator outputs on real data, shape ``[B]`` or ``[B, 1]``.
+        fake_logits: discriminator outputs on generated data, same shape.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return 0.5 * tf.reduce_mean(tf.square(real_logits - 1.0)) + 0.5 * tf.reduce_mean(
+        tf.square(fake_logits)
+    )
+
+
+def lsgan_generator_loss(fake_logits):
+    """Least-squares GAN generator loss with target c=1.
+
+    ``L_G = 0.5 * E[(D(G(z)) - 1)^2]``.
+
+    Mao et al. 2017, "Least Squares Generative Adversarial Networks".
+
+    Args:
+        fake_logits: discriminator outputs on generated data, shape ``[B]`` or ``[B, 1]``.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    return 0.5 * tf.reduce_mean(tf.square(_f32(fake_logits) - 1.0))
+
+
+# --- Wasserstein (Arjovsky et al. 2017) ----------------------------------------
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """Wasserstein critic loss.
+
+    ``L_D = E[D(G(z))] - E[D(x)]``. The critic must be kept Lipschitz: add
+    ``gradient_penalty`` (WGAN-GP, Gulrajani et al. 2017, "Improved Training of
+    Wasserstein GANs") or clip weights.
+
+    Arjovsky et al. 2017, "Wasserstein Generative Adversarial Networks".
+
+    Args:
+        real_logits: critic scores on real data, shape ``[B]`` or ``[B, 1]``.
+        fake_logits: critic scores on generated data, same shape.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    return tf.reduce_mean(_f32(fake_logits)) - tf.reduce_mean(_f32(real_logits))
+
+
+def wasserstein_generator_loss(fake_logits):
+    """Wasserstein generator loss.
+
+    ``L_G = -E[D(G(z))]``.
+
+    Arjovsky et al. 2017, "Wasserstein Generative Adversarial Networks".
+
+    Args:
+        fake_logits: critic scores on generated data, shape ``[B]`` or ``[B, 1]``.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    return -tf.reduce_mean(_f32(fake_logits))
+
+
+# --- Hinge (Lim & Ye 2017; Miyato et al. 2018) ---------------------------------
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge discriminator loss.
+
+    ``L_D = E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]``.
+
+    Lim & Ye 2017, "Geometric GAN"; Miyato et al. 2018, "Spectral
+    Normalization for Generative Adversarial Networks".
+
+    Args:
+        real_logits: discriminator logits on real data, shape ``[B]`` or ``[B, 1]``.
+        fake_logits: discriminator logits on generated data, same shape.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(
+        tf.nn.relu(1.0 + fake_logits)
+    )
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge generator loss.
+
+    ``L_G = -E[D(G(z))]``.
+
+    Lim & Ye 2017, "Geometric GAN"; Miyato et al. 2018, "Spectral
+    Normalization for Generative Adversarial Networks".
+
+    Args:
+        fake_logits: discriminator logits on generated data, shape ``[B]`` or ``[B, 1]``.
+
+    Returns:
+        Scalar float32 loss, a mean over the batch.
+    """
+    return -tf.reduce_mean(_f32(fake_logits))
+
+
+# --- Registry ----------------------------------------------------------------
+
+ADVERSARIAL_LOSSES = {
+    "minimax": (minimax_discriminator_loss, minimax_generator_loss),
+    "non_saturating": (minimax_discriminator_loss, non_saturating_generator_loss),
+    "lsgan": (lsgan_discriminator_loss, lsgan_generator_loss),
+    "wgan": (wasserstein_discriminator_loss, wasserstein_generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+}
+
+
+def get_adversarial_loss(name):
+    """Looks up an adversarial loss pair by name.
+
+    Args:
+        name: one of the keys of ``ADVERSARIAL_LOSSES``: ``"minimax"``,
+            ``"non_saturating"``, ``"lsgan"``, ``"wgan"``, ``"hinge"``.
+            WGAN-GP is ``"wgan"`` plus ``gradient_penalty``.
+
+    Returns:
+        A ``(discriminator_loss_fn, generator_loss_fn)`` tuple; the D function
+        takes ``(real_logits, fake_logits)``, the G function ``(fake_logits)``.
+
+    Raises:
+        ValueError: if ``name`` is not a known loss.
+    """
+    try:
+        return ADVERSARIAL_LOSSES[name]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(k) for k in ADVERSARIAL_LOSSES)
+        raise ValueError(
+            f"Unknown adversarial loss {name!r}; expected one of: {allowed}."
+        ) from None
+
+
+# --- Regularisers --------------------------------------------------------------
+
+
+def _per_sample_squared_norm(grads):
+    # Flatten every non-batch axis, so any rank (videos, frames, vectors) works.
+    grads = tf.reshape(_f32(grads), [tf.shape(grads)[0], -1])
+    return tf.reduce_sum(tf.square(grads), axis=1)  # [B]
+
+
+def _input_gradients(critic_fn, x):
+    """Returns d sum(critic_fn(x)) / dx, recorded so outer tapes can differentiate it."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        scores = _f32(critic_fn(x))
+        total = tf.reduce_sum(scores)
+    return tape.gradient(total, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+
+def _batch_broadcast_shape(x):
+    # [B, 1, ..., 1] with as many ones as x has non-batch axes.
+    shape = tf.shape(x)
+    return tf.concat([shape[:1], tf.ones_like(shape[1:])], axis=0)
+
+
+def _uniform_alpha(x, seed):
+    shape = _batch_broadcast_shape(x)
+    if seed is None:
+        return tf.random.uniform(shape, dtype=tf.float32)
+    if isinstance(seed, keras.random.SeedGenerator):
+        seed = seed.next()
+    seed = tf.convert_to_tensor(seed)
+    if seed.dtype != tf.int32:
+        # Stateless ops want int32 seeds under XLA; fold wider seeds into range.
+        seed = tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), 2**31 - 1), tf.int32)
+    return tf.random.stateless_uniform(shape, seed=seed, dtype=tf.float32)
+
+
+def gradient_penalty(critic_fn, real, fake, alpha=None, seed=None, target=1.0):
+    """Two-sided gradient penalty of WGAN-GP.
+
+    ``x_hat = alpha * x + (1 - alpha) * G(z)``, ``alpha ~ U[0, 1)`` per sample,
+    ``GP = E[(||grad_{x_hat} D(x_hat)||_2 - target)^2]``,
+    with the norm taken per sample over all non-batch axes (``1e-12`` is added
+    inside the square root so its gradient stays finite at zero). The caller
+    multiplies by lambda (10 in the paper).
+
+    The input gradient is computed with an inner ``tf.GradientTape``; call this
+    inside the tape that differentiates the critic's weights and the penalty is
+    differentiable with respect to them (double backpropagation).
+
+    Gulrajani et al. 2017, "Improved Training of Wasserstein GANs".
+
+    Args:
+        critic_fn: callable mapping a batch like ``real`` to scores ``[B]`` or
+            ``[B, 1]`` (usually the discriminator, e.g. ``lambda x: d(x, training=True)``).
+        real: real batch, e.g. videos ``[B, T, H, W, C]``.
+        fake: generated batch, same shape as ``real``.
+        alpha: optional interpolation weights, shape ``[B]`` or ``[B, 1, ..., 1]``
+            (or anything broadcastable to ``real``). Drawn uniformly when None.
+        seed: used only when ``alpha`` is None. None for a stateful draw, a
+            shape-``[2]`` integer tensor for ``tf.random.stateless_uniform``, or
+            a ``keras.random.SeedGenerator`` whose next seed is used.
+        target: the gradient norm the penalty pulls towards (1 for 1-Lipschitz).
+
+    Returns:
+        Scalar float32 penalty, a mean over the batch.
+    """
+    real, fake = _f32(real), _f32(fake)
+    if alpha is None:
+        alpha = _uniform_alpha(real, seed)  # [B, 1, ..., 1]
+    else:
+        alpha = _f32(alpha)
+        if alpha.shape.rank == 1 and real.shape.rank != 1:
+            alpha = tf.reshape(alpha, _batch_broadcast_shape(real))  # [B] -> [B, 1, ..., 1]
+    x_hat = alpha * real + (1.0 - alpha) * fake
+    grads = _input_gradients(critic_fn, x_hat)
+    norms = tf.sqrt(_per_sample_squared_norm(grads) + 1e-12)  # [B]
+    return tf.reduce_mean(tf.square(norms - tf.cast(target, tf.float32)))
+
+
+def r1_penalty(critic_fn, real):
+    """R1 gradient penalty on real data.
+
+    ``R1 = E_x[||grad_x D(x)||_2^2]``, the squared norm taken per sample over
+    all non-batch axes. This returns the plain mean; the regulariser of the
+    paper is ``gamma / 2 * R1``, so the caller multiplies by ``gamma / 2``
+    (and, for lazy regularisation, by the interval).
+
+    Like ``gradient_penalty`` it uses an inner tape, so it is differentiable
+    with respect to the critic's weights when called inside an outer tape.
+
+    Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?".
+
+    Args:
+        critic_fn: callable mapping ``real`` to scores ``[B]`` or ``[B, 1]``.
+        real: real batch, e.g. videos ``[B, T, H, W, C]``.
+
+    Returns:
+        Scalar float32 penalty, a mean over the batch.
+    """
+    grads = _input_gradients(critic_fn, _f32(real))
+    return tf.reduce_mean(_per_sample_squared_norm(grads))
+
+
+def mask_sparsity(mask):
+    """L1 sparsity prior on a foreground mask.
+
+    ``L_mask = E[|m|]``, the mean absolute value over all elements, which
+    pushes the two-stream VGAN generator to explain as much of the video as it
+    can with the static background. The caller multiplies by the weight.
+
+    Vondrick et al. 2016, "Generating Videos with Scene Dynamics".
+
+    Args:
+        mask: foreground mask of any shape, e.g. ``[B, T, H, W, 1]`` in [0, 1].
+
+    Returns:
+        Scalar float32 penalty.
+    """
+    return tf.reduce_mean(tf.abs(_f32(mask)))

@@ -1,0 +1,236 @@
+"""VGAN: the two-stream video generator of Vondrick, Pirsiavash & Torralba (2016).
+
+"Generating Videos with Scene Dynamics", NeurIPS 2016. The generator splits a
+clip into a moving foreground, rendered by 3D transposed convolutions together
+with a soft mask, and a static background, rendered by 2D transposed
+convolutions. The video is ``m * f + (1 - m) * b``. The discriminator is a
+3D-convolutional network over the whole clip. The paper's configuration is 32
+frames of 64x64x3 with generator widths 512-256-128-64 (``width=64, depth=4``).
+
+The mask sparsity term (an L1 prior on ``m``) is a loss: the generator only
+exposes the mask and the engine weighs it (``VideoGAN.compile(mask_l1=...)``).
+"""
+
+import keras
+from keras import ops
+
+from keras_vgan.layers import DownBlock, UpBlock, make_norm
+
+
+def check_geometry(frames, size, depth, channels=None):
+    """Checks that a ``depth``-level x2 pyramid can produce ``frames`` x ``size``.
+
+    Raises:
+        ValueError: one line naming the bad value and what is allowed.
+    """
+    for name, value in (("frames", frames), ("size", size), ("depth", depth)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    if channels is not None and (not isinstance(channels, int) or channels < 1):
+        raise ValueError(f"channels={channels!r} must be a positive integer")
+    step = 2**depth
+    if frames % step:
+        raise ValueError(
+            f"frames={frames} cannot be produced by a depth-{depth} network: "
+            f"it must be a multiple of 2**depth={step} (e.g. {step}, {2 * step})"
+        )
+    if size % step:
+        raise ValueError(
+            f"size={size} cannot be produced by a depth-{depth} network: "
+            f"it must be a multiple of 2**depth={step} (e.g. {2 * step}, {4 * step})"
+        )
+
+
+def default_widths(width, depth, reverse=False):
+    """Channel widths of a pyramid: ``width * 2**(depth-1) ... width`` (generator order)."""
+    widths = tuple(int(width) * 2 ** (depth - 1 - i) for i in range(depth))
+    return tuple(reversed(widths)) if reverse else widths
+
+
+_INIT = keras.initializers.RandomNormal(stddev=0.02)
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class VGANGenerator(keras.Model):
+    """Two-stream VGAN generator.
+
+    Args:
+        latent_dim: size of the noise vector ``z``.
+        frames: clip length ``T`` (a multiple of ``2**len(widths)``).
+        size: frame height and width ``H = W`` (a multiple of ``2**len(widths)``).
+        channels: output channels ``C`` (1 grayscale, 3 RGB).
+        widths: channel widths from the coarsest level to the finest; the
+            paper uses ``(512, 256, 128, 64)``.
+        norm: ``"batch"``, ``"layer"`` or ``"none"``.
+
+    Call returns a dict: ``video`` ``[B, T, H, W, C]`` in [-1, 1], ``mask``
+    ``[B, T, H, W, 1]`` in [0, 1], ``foreground`` like ``video`` and
+    ``background`` ``[B, H, W, C]``.
+    """
+
+    def __init__(
+        self,
+        latent_dim=100,
+        frames=32,
+        size=64,
+        channels=3,
+        widths=(512, 256, 128, 64),
+        norm="batch",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        widths = tuple(int(w) for w in widths)
+        check_geometry(frames, size, len(widths), channels)
+        # === Config ===
+        self.latent_dim = int(latent_dim)
+        self.frames = frames
+        self.size = size
+        self.channels = channels
+        self.widths = widths
+        self.norm = norm
+        depth = len(widths)
+        self.t0 = frames // 2**depth
+        self.s0 = size // 2**depth
+        # === Foreground stream (3D) ===
+        self.fg_project = keras.layers.Dense(
+            self.t0 * self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_INIT
+        )
+        self.fg_norm = make_norm(norm, rank=3)
+        self.fg_blocks = [UpBlock(w, rank=3, norm=norm) for w in widths[1:]]
+        self.fg_video = keras.layers.Conv3DTranspose(
+            channels, 4, strides=2, padding="same", kernel_initializer=_INIT, name="fg_video"
+        )
+        self.fg_mask = keras.layers.Conv3DTranspose(
+            1, 4, strides=2, padding="same", kernel_initializer=_INIT, name="fg_mask"
+        )
+        # === Background stream (2D) ===
+        self.bg_project = keras.layers.Dense(
+            self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_INIT
+        )
+        self.bg_norm = make_norm(norm, rank=2)
+        self.bg_blocks = [UpBlock(w, rank=2, norm=norm) for w in widths[1:]]
+        self.bg_image = keras.layers.Conv2DTranspose(
+            channels, 4, strides=2, padding="same", kernel_initializer=_INIT, name="bg_image"
+        )
+
+    def build(self, input_shape):
+        z = keras.KerasTensor((1, self.latent_dim))
+        self.call(z)  # builds every sub-layer symbolically
+        self.built = True
+
+    def call(self, z, training=False):
+        z = ops.cast(z, self.compute_dtype)
+        # Foreground: z -> [B, T/2^d, S/2^d, S/2^d, w0] -> ... -> [B, T, S, S, C] + mask.
+        f = self.fg_project(z)
+        f = ops.reshape(f, (-1, self.t0, self.s0, self.s0, self.widths[0]))
+        if self.fg_norm is not None:
+            f = self.fg_norm(f, training=training)
+        f = ops.relu(f)
+        for block in self.fg_blocks:
+            f = block(f, training=training)
+        foreground = ops.tanh(self.fg_video(f))
+        mask = ops.sigmoid(self.fg_mask(f))
+        # Background: z -> [B, S/2^d, S/2^d, w0] -> ... -> [B, S, S, C], one image per clip.
+        b = self.bg_project(z)
+        b = ops.reshape(b, (-1, self.s0, self.s0, self.widths[0]))
+        if self.bg_norm is not None:
+            b = self.bg_norm(b, training=training)
+        b = ops.relu(b)
+        for block in self.bg_blocks:
+            b = block(b, training=training)
+        background = ops.tanh(self.bg_image(b))
+        video = mask * foreground + (1.0 - mask) * background[:, None]
+        return {"video": video, "mask": mask, "foreground": foreground, "background": background}
+
+    def compute_output_spec(self, z, training=False):
+        b = z.shape[0]
+        video = keras.KerasTensor((b, self.frames, self.size, self.size, self.channels))
+        return {
+            "video": video,
+            "mask": keras.KerasTensor((b, self.frames, self.size, self.size, 1)),
+            "foreground": video,
+            "background": keras.KerasTensor((b, self.size, self.size, self.channels)),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            latent_dim=self.latent_dim,
+            frames=self.frames,
+            size=self.size,
+            channels=self.channels,
+            widths=list(self.widths),
+            norm=self.norm,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class VGANDiscriminator(keras.Model):
+    """3D-convolutional video discriminator of VGAN.
+
+    Args:
+        frames, size, channels: the clip shape it judges.
+        widths: channel widths from the finest level to the coarsest; the paper
+            uses ``(64, 128, 256, 512)``.
+        norm: ``"batch"`` (the paper), ``"layer"`` (for WGAN-GP / R1) or ``"none"``.
+            The first block is never normalised (DCGAN convention).
+
+    Call maps ``[B, T, H, W, C]`` to logits ``[B, 1]``.
+    """
+
+    def __init__(
+        self,
+        frames=32,
+        size=64,
+        channels=3,
+        widths=(64, 128, 256, 512),
+        norm="batch",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        widths = tuple(int(w) for w in widths)
+        check_geometry(frames, size, len(widths), channels)
+        # === Config ===
+        self.frames = frames
+        self.size = size
+        self.channels = channels
+        self.widths = widths
+        self.norm = norm
+        depth = len(widths)
+        # === Layers ===
+        self.blocks = [
+            DownBlock(w, rank=3, norm="none" if i == 0 else norm) for i, w in enumerate(widths)
+        ]
+        # One valid convolution over what is left (T/2^d x S/2^d x S/2^d) -> one logit.
+        self.head = keras.layers.Conv3D(
+            1,
+            (frames // 2**depth, size // 2**depth, size // 2**depth),
+            padding="valid",
+            kernel_initializer=_INIT,
+            name="head",
+        )
+
+    def build(self, input_shape):
+        self.call(keras.KerasTensor((1, self.frames, self.size, self.size, self.channels)))
+        self.built = True
+
+    def call(self, video, training=False):
+        x = ops.cast(video, self.compute_dtype)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return ops.reshape(self.head(x), (-1, 1))
+
+    def compute_output_spec(self, video, training=False):
+        return keras.KerasTensor((video.shape[0], 1))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            frames=self.frames,
+            size=self.size,
+            channels=self.channels,
+            widths=list(self.widths),
+            norm=self.norm,
+        )
+        return config

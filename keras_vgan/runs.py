@@ -1,0 +1,133 @@
+"""A training run on disk: config -> strategy -> model -> data -> ``fit``, resumable.
+
+A run directory holds::
+
+    config.json            the fully resolved TrainConfig
+    train/                 TensorBoard scalars (Keras' TensorBoard callback)
+    samples/               epoch_NNNN.gif/.mp4/.png, final.*, and the TensorBoard
+                           event file with the animated sample GIFs
+    checkpoints/           atomic training state (see callbacks.TrainingCheckpoint)
+    model.keras            the whole VideoGAN at the end of training
+
+``train`` is what ``python -m training`` runs; it is usable from a notebook.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+from keras_vgan.callbacks import TrainingCheckpoint, TrainingDiverged, VideoSamples
+from keras_vgan.distribute import get_strategy
+from keras_vgan.presets import TrainConfig, build_gan, build_train_dataset, validate_config
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: str
+    epochs_done: int
+    steps_done: int
+    samples_gif: str
+    history: dict
+
+
+def new_run_dir(logdir, name):
+    """A fresh ``logdir/name-YYYYmmdd-HHMMSS`` directory (suffixed if taken)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(logdir, f"{name}-{stamp}")
+    path, i = base, 1
+    while os.path.exists(path):
+        path, i = f"{base}-{i}", i + 1
+    os.makedirs(path)
+    return path
+
+
+def load_run_config(run_dir):
+    """Reads ``run_dir/config.json``; one-line errors for a missing or bad run dir."""
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"run directory {run_dir!r} does not exist")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run_dir!r} is not a run directory (no config.json)")
+    with open(path) as f:
+        return TrainConfig.from_dict(json.load(f))
+
+
+def write_config(run_dir, config):
+    tmp = os.path.join(run_dir, "config.json.partial")
+    with open(tmp, "w") as f:
+        f.write(config.to_json())
+    os.replace(tmp, os.path.join(run_dir, "config.json"))
+
+
+def train(config, run_dir, resume=False, verbose="auto", devices=None):
+    """Trains (or resumes) a run.
+
+    Args:
+        config: a ``TrainConfig``.
+        run_dir: the run directory (created by the caller, e.g. ``new_run_dir``).
+        resume: continue from the newest checkpoint in ``run_dir``.
+        verbose: passed to ``fit`` (``"auto"`` shows the Keras progress bar).
+        devices: devices for the ``mirrored`` strategy (default: all GPUs).
+
+    Returns:
+        A ``RunResult``.
+
+    Raises:
+        TrainingDiverged: a loss became NaN/Inf; the last good checkpoint is kept.
+    """
+    validate_config(config)
+    keras.utils.set_random_seed(config.seed)
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    strategy = get_strategy(config.strategy, devices=devices)
+    with strategy.scope():
+        gan = build_gan(config)
+    state = TrainingCheckpoint.restore(gan, ckpt_dir) if resume else None
+    initial_epoch = state["epoch"] if state else 0
+    start_step = state["step"] if state else 0
+    if not resume:
+        write_config(run_dir, config)
+
+    samples = VideoSamples(
+        os.path.join(run_dir, "samples"),
+        num_samples=config.num_samples,
+        seed=config.seed + 1,
+        fps=config.fps,
+    )
+    checkpoint = TrainingCheckpoint(ckpt_dir)
+    callbacks = [
+        checkpoint,
+        samples,
+        keras.callbacks.TensorBoard(log_dir=run_dir, update_freq="epoch", write_graph=False),
+    ]
+    history = {}
+    if initial_epoch < config.epochs:
+        dataset = build_train_dataset(config, start_step=start_step)
+        h = gan.fit(
+            dataset,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=config.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+        history = h.history
+    if checkpoint.diverged:
+        raise TrainingDiverged(checkpoint.diverged)
+    samples.set_model(gan)
+    gif = samples.write("final", step=config.epochs)
+    tmp = os.path.join(run_dir, "model.partial.keras")
+    gan.save(tmp)
+    os.replace(tmp, os.path.join(run_dir, "model.keras"))
+    return RunResult(
+        run_dir=run_dir,
+        epochs_done=config.epochs,
+        steps_done=int(gan.g_optimizer.iterations.numpy()),
+        samples_gif=gif,
+        history=history,
+    )

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# keras_vgan's front door.
+#   bash run.sh train [flags]   set up .venv if needed, train the quick preset on built-in data
+#   bash run.sh test  [args]    set up .venv if needed, run the test suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+  for p in "${PYTHON:-}" python3.11 python3 python; do
+    [[ -n "$p" ]] && command -v "$p" >/dev/null 2>&1 || continue
+    if "$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "run.sh: error: Python 3.10+ not found (set PYTHON=/path/to/python3.11)" >&2
+  return 1
+}
+
+setup() {
+  local py stamp=.venv/.installed
+  if [[ ! -x .venv/bin/python ]]; then
+    py=$(find_python)
+    echo "run.sh: creating .venv with $py" >&2
+    "$py" -m venv .venv
+  fi
+  # Reinstall only when the dependency list changed.
+  if [[ ! -f $stamp || setup.cfg -nt $stamp ]]; then
+    echo "run.sh: installing keras_vgan and its dependencies into .venv" >&2
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+cmd=${1:-}
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+  train)
+    setup
+    exec .venv/bin/python -m training "$@"
+    ;;
+  test)
+    setup
+    # pytest exits 5 when it collected no test: set -e / exec make that a failure too.
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh train [training flags] | bash run.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

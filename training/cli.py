@@ -1,0 +1,110 @@
+"""``python -m training``: flags -> preset -> data -> strategy -> fit.
+
+Every ``TrainConfig`` field is a flag (``--batch-size 8``); a preset gives the
+defaults. Errors in the flags print one line and exit with status 2.
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+
+EXIT_USAGE = 2
+EXIT_DIVERGED = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, no usage dump: the user sees what was wrong and what is allowed.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def build_parser():
+    from keras_vgan.presets import PRESETS, TrainConfig
+
+    parser = _Parser(
+        prog="python -m training",
+        description="Train a video GAN. Every preset field is a flag; the preset gives defaults.",
+    )
+    parser.add_argument(
+        "--preset",
+        default="quick",
+        help=f"named preset (default: quick); one of: {', '.join(sorted(PRESETS))}",
+    )
+    parser.add_argument("--logdir", default="tensorboard_logs", help="where runs land")
+    parser.add_argument("--run-name", default=None, help="run directory name (default: preset)")
+    parser.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run")
+    parser.add_argument("--list-presets", action="store_true", help="print presets and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = parser.add_argument_group("config (defaults come from the preset)")
+    for field in dataclasses.fields(TrainConfig):
+        kind = field.type if isinstance(field.type, type) else type(field.default)
+        group.add_argument(
+            _flag(field.name),
+            dest=field.name,
+            type=kind,
+            default=argparse.SUPPRESS,
+            metavar=kind.__name__.upper(),
+            help=f"(TrainConfig.{field.name}, default {field.default!r})",
+        )
+    return parser
+
+
+def _fail(message, code=EXIT_USAGE):
+    print(f"python -m training: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from keras_vgan import presets, runs
+    from keras_vgan.callbacks import TrainingDiverged
+
+    if args.list_presets:
+        for name in sorted(presets.PRESETS):
+            print(f"{name}: {dataclasses.asdict(presets.PRESETS[name])}")
+        return 0
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(presets.TrainConfig)
+                 if hasattr(args, f.name)}
+    try:
+        if args.resume:
+            config = runs.load_run_config(args.resume)
+            fixed = sorted(set(overrides) - {"epochs", "strategy"})
+            if fixed:
+                return _fail(
+                    f"--resume continues the saved config; only --epochs and --strategy may "
+                    f"change, not {', '.join(_flag(n) for n in fixed)}"
+                )
+            config = dataclasses.replace(config, **overrides)
+            run_dir = args.resume
+        else:
+            config = dataclasses.replace(presets.get_preset(args.preset), **overrides)
+        presets.validate_config(config)
+    except (ValueError, FileNotFoundError) as e:
+        return _fail(str(e))
+
+    if not args.resume:
+        run_dir = runs.new_run_dir(args.logdir, args.run_name or args.preset)
+    print(f"run directory: {run_dir}", flush=True)
+    try:
+        result = runs.train(
+            config, run_dir, resume=bool(args.resume), verbose=0 if args.quiet else "auto"
+        )
+    except TrainingDiverged as e:
+        return _fail(f"training diverged: {e}", EXIT_DIVERGED)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with: python -m training --resume {run_dir}",
+              file=sys.stderr)
+        return 130
+    samples = os.path.dirname(result.samples_gif)
+    print(f"done: {result.epochs_done} epochs, {result.steps_done} generator steps")
+    print(f"samples:     {result.samples_gif} (and .mp4, .png; per epoch in {samples})")
+    print(f"model:       {os.path.join(run_dir, 'model.keras')}")
+    print(f"TensorBoard: tensorboard --logdir {os.path.dirname(os.path.abspath(run_dir))}")
+    return 0
