@@ -49,6 +49,13 @@ def _check_int(name: str, value, minimum: int | None = None, *, allow_none: bool
     return int(value)
 
 
+def _check_seed(seed) -> int:
+    seed = _check_int("seed", seed)
+    if not -(2**63) <= seed < 2**63:
+        raise ValueError(f"seed must be an int in [-2**63, 2**63), got {seed!r}")
+    return seed
+
+
 def _clip_stream(
     draw: Callable[[tf.Tensor], tf.Tensor],
     render: Callable[[tf.Tensor], object],
@@ -94,7 +101,7 @@ def _load_npz() -> tuple[np.ndarray, np.ndarray]:
         return npz["images"], npz["labels"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_mnist_digits(split: str = "all") -> tuple[np.ndarray, np.ndarray]:
     """Load the bundled MNIST digits (5,000 real digits, 500 per class).
 
@@ -113,7 +120,9 @@ def load_mnist_digits(split: str = "all") -> tuple[np.ndarray, np.ndarray]:
         keep = []
         for cls in range(10):
             members = np.flatnonzero(labels == cls)
-            keep.append(members[:_PER_CLASS_TRAIN] if split == "train" else members[_PER_CLASS_TRAIN:])
+            keep.append(
+                members[:_PER_CLASS_TRAIN] if split == "train" else members[_PER_CLASS_TRAIN:]
+            )
         order = np.concatenate(keep)
         images, labels = images[order], labels[order]
     images, labels = np.array(images, np.uint8), np.array(labels, np.uint8)
@@ -222,7 +231,7 @@ def moving_mnist(
     num_digits = _check_int("num_digits", num_digits, 1)
     num_clips = _check_int("num_clips", num_clips, 1, allow_none=True)
     batch_size = _check_int("batch_size", batch_size, 1, allow_none=True)
-    seed = _check_int("seed", seed)
+    seed = _check_seed(seed)
     start_index = _check_int("start_index", start_index, 0)
     digit_size = _digit_size(size)
     if not 0 < digit_size < size:

@@ -13,7 +13,7 @@ import math
 
 import tensorflow as tf
 
-from keras_vgan.data.moving_mnist import _check_int, _clip_seed, _clip_stream
+from keras_vgan.data.moving_mnist import _check_int, _check_seed, _clip_seed, _clip_stream
 
 SHAPE_NAMES = ("circle", "square", "triangle")  # label i is SHAPE_NAMES[i]
 
@@ -79,7 +79,7 @@ def bouncing_shapes(
         raise ValueError(f"channels must be 1 or 3, got {channels!r}")
     num_clips = _check_int("num_clips", num_clips, 1, allow_none=True)
     batch_size = _check_int("batch_size", batch_size, 1, allow_none=True)
-    seed = _check_int("seed", seed)
+    seed = _check_seed(seed)
     start_index = _check_int("start_index", start_index, 0)
 
     min_radius, max_radius = size / 10.0, size / 6.0
@@ -120,9 +120,10 @@ def bouncing_shapes(
         circle = tf.sqrt(dy * dy + dx * dx) - r
         square = tf.maximum(tf.abs(dy), tf.abs(dx)) - _SQUARE_HALF_SIDE * r
         # Upward equilateral triangle with circumradius r: three half-planes at r / 2.
-        triangle = tf.maximum(
-            dy, tf.maximum(-0.5 * dy - _SQRT3_2 * dx, -0.5 * dy + _SQRT3_2 * dx)
-        ) - 0.5 * r
+        triangle = (
+            tf.maximum(dy, tf.maximum(-0.5 * dy - _SQRT3_2 * dx, -0.5 * dy + _SQRT3_2 * dx))
+            - 0.5 * r
+        )
         k = kind[:, :, None, None, None]
         sdf = tf.where(k == 0, circle, tf.where(k == 1, square, triangle))
         alpha = tf.clip_by_value(0.5 - sdf, 0.0, 1.0)  # 1-pixel antialiased edge

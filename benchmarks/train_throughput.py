@@ -1,0 +1,376 @@
+"""Training throughput of a VideoGAN: clips/s and achieved GFLOP/s against matmul.
+
+Run by hand (never part of the test suite)::
+
+    .venv/bin/python benchmarks/train_throughput.py            # VGAN paper config
+    .venv/bin/python benchmarks/train_throughput.py --steps 5 --warmup 2 --device-info
+
+Defaults are the VGAN paper configuration: 32 frames of 64x64x3, generator
+widths 512-256-128-64 (``--width 64 --depth 4``), batch 8, built with
+``presets.build_gan`` from ``--preset vgan_paper``.
+
+What is measured:
+
+* ``matmul``: this machine's fp32 ``tf.linalg.matmul`` of two 2048x2048
+  matrices inside a ``tf.function`` (after warm-up), timed over several
+  repetitions; the *median* repetition is the reference figure (the best is
+  printed too).
+* the training step: ``model.fit`` on a ``tf.data`` dataset of one constant
+  batch repeated (so input is not measured), ``--warmup`` steps first (tracing
+  and first-call costs), then ``--steps`` steps timed with
+  ``time.perf_counter`` around ``fit``.
+
+FLOP convention (analytic, from layer shapes, see ``analytic_flops``):
+
+* a multiply-add counts as 2 FLOPs; only Conv2D/3D, Conv2D/3DTranspose and
+  Dense layers are counted (a convolution costs
+  ``out_positions * kernel_volume * C_in * C_out * 2``, a transposed
+  convolution ``in_positions * kernel_volume * C_in * C_out * 2``, padding
+  positions included); elementwise work (normalisation, activations, biases,
+  losses, optimizer and EMA updates) is ignored;
+* backward = 2x forward (input gradient + weight gradient);
+* one training step (``d_steps`` = 1) =
+  D phase: G forward (1x G) + D forward+backward on the real and on the fake
+  batch (3x D each), then
+  G phase: G forward+backward (3x G) + D forward and input-gradient backward
+  on the fake batch (2x D);
+  i.e. ``4 G + 8 D`` forward passes' worth (each extra ``d_steps`` adds
+  ``1 G + 6 D``). The D phase's first-layer input gradient on real data is
+  not needed but is counted (the convention is per phase, not per op).
+"""
+
+import argparse
+import dataclasses
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def _parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", default="vgan_paper", help="keras_vgan.presets name")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--frames", type=int, default=32)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--channels", type=int, default=3)
+    p.add_argument("--width", type=int, default=64, help="generator's finest width")
+    p.add_argument("--depth", type=int, default=4, help="x2 levels (widths width*2**(depth-1)..)")
+    p.add_argument("--steps", type=int, default=10, help="timed training steps")
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps first (tracing)")
+    p.add_argument("--matmul-size", type=int, default=2048)
+    p.add_argument("--matmul-reps", type=int, default=10)
+    p.add_argument(
+        "--mixed-precision", action="store_true", help="mixed_float16 policy (for GPU runs)"
+    )
+    p.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0 = TF default)")
+    p.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0 = TF default)")
+    p.add_argument(
+        "--device-info",
+        action="store_true",
+        help="also print CPU model/ISA, oneDNN and thread settings, load average",
+    )
+    args = p.parse_args(argv)
+    for name in ("batch", "frames", "size", "channels", "width", "depth", "steps"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')}={getattr(args, name)} must be >= 1")
+    if args.warmup < 0:
+        p.error(f"--warmup={args.warmup} must be >= 0")
+    return args
+
+
+# ----------------------------------------------------------------- FLOPs
+_CONV = ("Conv1D", "Conv2D", "Conv3D")
+_CONV_T = ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+
+
+def _layer_flops(layer, in_shape, out_shape):
+    """Forward FLOPs of one call of a counted layer (per the whole call batch)."""
+    import numpy as np
+
+    kind = type(layer).__name__
+    kernel = int(np.prod(layer.kernel.shape))  # kernel_volume * C_in/groups * C_out
+    if kind in _CONV:
+        # out_positions = batch * spatial output positions
+        return 2 * int(np.prod(out_shape[:-1])) * kernel
+    if kind in _CONV_T:
+        return 2 * int(np.prod(in_shape[:-1])) * kernel
+    if kind == "Dense":
+        return 2 * int(np.prod(in_shape[:-1])) * kernel
+    return 0
+
+
+def _counted(layer):
+    return type(layer).__name__ in _CONV + _CONV_T + ("Dense",)
+
+
+def _walk(layers):
+    """Every layer reachable from ``layers`` (depth first, each once)."""
+    seen, out = set(), []
+    stack = list(reversed(layers))
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        stack.extend(reversed(list(layer._flatten_layers(include_self=False, recursive=False))))
+    return out
+
+
+def analytic_flops(model_or_layers, input_shape=None, batch=1, by_layer=False):
+    """Analytic forward FLOPs (2 per multiply-add) of a model's conv/dense layers.
+
+    The model is traced once (a ``tf.function`` concrete function, nothing is
+    computed) on a batch-1 input; every Conv{1,2,3}D[Transpose] and Dense
+    sub-layer found by walking the model records the input and output shapes
+    of each of its calls and is costed from its kernel shape: a convolution
+    ``out_positions * kernel.size * 2``, a transposed convolution
+    ``in_positions * kernel.size * 2`` (``kernel.size`` = kernel volume x C_in
+    x C_out), a dense layer ``rows * kernel.size * 2``. Everything else
+    (normalisation, activations, biases) is ignored.
+
+    Args:
+        model_or_layers: a built ``keras.Model``/layer (called on one input),
+            or a list ``[model, layer, ...]``: the first is called, the FLOPs of
+            the given layers and their sub-layers are summed.
+        input_shape: per-sample input shape (no batch axis), e.g. ``(100,)``
+            for a generator or ``(32, 64, 64, 3)`` for a discriminator;
+            default: ``(model.latent_dim,)`` if the model has one.
+        batch: the FLOPs are multiplied by this batch size.
+        by_layer: also return ``{layer.path: flops}``.
+
+    Returns:
+        The forward FLOPs for ``batch`` samples (and the per-layer dict if
+        ``by_layer``).
+    """
+    import tensorflow as tf
+
+    roots = (
+        list(model_or_layers) if isinstance(model_or_layers, (list, tuple)) else [model_or_layers]
+    )
+    model = roots[0]
+    if input_shape is None:
+        latent = getattr(model, "latent_dim", None)
+        if latent is None:
+            raise ValueError("input_shape is required for a model without latent_dim")
+        input_shape = (latent,)
+    layers = [layer for layer in _walk(roots) if _counted(layer)]
+    calls = {id(layer): [] for layer in layers}
+
+    def recorder(layer):
+        inner = layer.call
+
+        def call(x, *args, **kwargs):
+            y = inner(x, *args, **kwargs)
+            calls[id(layer)].append((tuple(x.shape), tuple(y.shape)))
+            return y
+
+        return call
+
+    # Instance attributes shadow the class's ``call`` (Keras calls ``self.call``);
+    # object.__setattr__ keeps Keras' attribute tracking out of it.
+    for layer in layers:
+        object.__setattr__(layer, "call", recorder(layer))
+    try:
+        spec = tf.TensorSpec((1,) + tuple(input_shape), model.compute_dtype)
+        tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+    finally:
+        for layer in layers:
+            object.__delattr__(layer, "call")
+    per_layer = {}
+    for layer in layers:
+        flops = sum(_layer_flops(layer, i, o) for i, o in calls[id(layer)])
+        per_layer[layer.path] = flops * batch
+    total = sum(per_layer.values())
+    return (total, per_layer) if by_layer else total
+
+
+def step_flops(g_forward, d_forward, d_steps=1):
+    """Training-step FLOPs from per-batch forward FLOPs (see the module docstring)."""
+    d_phase = g_forward + 3 * d_forward + 3 * d_forward
+    g_phase = 3 * g_forward + 2 * d_forward
+    return d_steps * d_phase + g_phase
+
+
+# ---------------------------------------------------------------- matmul
+def matmul_gflops(n=2048, reps=10, warmup=3):
+    """fp32 ``tf.linalg.matmul`` of n x n matrices in a tf.function; (median, best) GFLOP/s."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n), dtype=tf.float32, seed=1)
+    b = tf.random.normal((n, n), dtype=tf.float32, seed=2)
+
+    @tf.function
+    def mm(a, b):
+        return tf.reduce_sum(tf.linalg.matmul(a, b)[0, :1])  # tiny fetch, full matmul
+
+    for _ in range(warmup):
+        mm(a, b).numpy()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        mm(a, b).numpy()
+        times.append(time.perf_counter() - t0)
+    flops = 2.0 * n**3
+    return flops / statistics.median(times) / 1e9, flops / min(times) / 1e9
+
+
+# ----------------------------------------------------------------- train
+class _StepTimer:
+    """Per-step wall times of a fit (Keras callback built lazily to keep imports local)."""
+
+    @staticmethod
+    def make():
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.times = []
+
+            def on_train_batch_begin(self, batch, logs=None):
+                self._t = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.times.append(time.perf_counter() - self._t)
+
+        return Timer()
+
+
+def device_lines(verbose=False):
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    names = []
+    for gpu in gpus:
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    lines = [
+        f"cpus (os.cpu_count)  {os.cpu_count()}  (sched affinity {len(os.sched_getaffinity(0))})",
+        f"tensorflow           {tf.__version__}",
+        f"gpu                  {', '.join(names) if names else 'none'}",
+    ]
+    if verbose:
+        import keras
+
+        model = "?"
+        flags = []
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    if line.startswith("model name") and model == "?":
+                        model = line.split(":", 1)[1].strip()
+                    if line.startswith("flags"):
+                        have = set(line.split(":", 1)[1].split())
+                        flags = [
+                            x
+                            for x in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+                            if x in have
+                        ]
+                        break
+        except OSError:
+            pass
+        lines += [
+            f"cpu model            {model} ({platform.machine()}; {' '.join(flags)})",
+            f"keras                {keras.__version__}",
+            f"python               {sys.version.split()[0]}",
+            f"TF_ENABLE_ONEDNN_OPTS {os.environ.get('TF_ENABLE_ONEDNN_OPTS', '(unset: on by default on x86)')}",
+            f"threads intra/inter  {tf.config.threading.get_intra_op_parallelism_threads()}"
+            f"/{tf.config.threading.get_inter_op_parallelism_threads()} (0 = TF default)",
+            f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        ]
+    return lines
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    import numpy as np
+    import tensorflow as tf
+
+    if args.intra_op:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
+    if args.inter_op:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    import keras
+
+    from keras_vgan import presets
+
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+    config = presets.get_preset(args.preset)
+    config = dataclasses.replace(
+        config,
+        batch_size=args.batch,
+        frames=args.frames,
+        size=args.size,
+        channels=args.channels,
+        width=args.width,
+        depth=args.depth,
+    )
+    load0 = os.getloadavg()[0]
+    mm_median, mm_best = matmul_gflops(args.matmul_size, args.matmul_reps)
+
+    gan = presets.build_gan(config)
+    g_fwd, g_layers = analytic_flops(gan.generator, batch=args.batch, by_layer=True)
+    clip = (config.frames, config.size, config.size, config.channels)
+    d_fwd, d_layers = analytic_flops(gan.discriminator, clip, batch=args.batch, by_layer=True)
+    flops = step_flops(g_fwd, d_fwd, config.d_steps)
+
+    rng = np.random.default_rng(0)
+    batch = rng.uniform(-1, 1, (args.batch,) + clip).astype("float32")
+    ds = tf.data.Dataset.from_tensors(tf.constant(batch)).repeat()
+    if args.warmup:
+        t0 = time.perf_counter()
+        gan.fit(ds, epochs=1, steps_per_epoch=args.warmup, verbose=0, shuffle=False)
+        warm_s = time.perf_counter() - t0
+    else:
+        warm_s = 0.0
+    timer = _StepTimer.make()
+    t0 = time.perf_counter()
+    gan.fit(
+        ds, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False, callbacks=[timer]
+    )
+    elapsed = time.perf_counter() - t0
+    load1 = os.getloadavg()[0]
+    print("step times:", " ".join(f"{t:.2f}" for t in timer.times))
+
+    step_s = elapsed / args.steps
+    achieved = flops / step_s / 1e9
+    widths = "-".join(str(w) for w in gan.generator.widths)
+    rows = [
+        ("configuration", f"{args.preset}: {config.frames}x{config.size}x{config.size}x{config.channels}, "
+         f"batch {args.batch}, G widths {widths}, d_steps {config.d_steps}"),
+        ("dtype policy", keras.config.dtype_policy().name),
+        ("G forward", f"{g_fwd / 1e9:10.2f} GFLOP per batch ({g_fwd / args.batch / 1e9:.3f} per clip)"),
+        ("D forward", f"{d_fwd / 1e9:10.2f} GFLOP per batch ({d_fwd / args.batch / 1e9:.3f} per clip)"),
+        ("step FLOPs", f"{flops / 1e9:10.2f} GFLOP  (= {config.d_steps}x(1G+6D) + 3G+2D)"),
+        ("warm-up", f"{args.warmup} steps in {warm_s:.1f} s (tracing included)"),
+        ("time per step", f"{step_s:10.3f} s  (mean of {args.steps}; per-step median "
+         f"{statistics.median(timer.times):.3f}, min {min(timer.times):.3f})"),
+        ("clips/s", f"{args.batch / step_s:10.2f}"),
+        ("achieved", f"{achieved:10.1f} GFLOP/s"),
+        ("matmul fp32", f"{mm_median:10.1f} GFLOP/s  ({args.matmul_size}^2 median of "
+         f"{args.matmul_reps}; best {mm_best:.1f})"),
+        ("ratio", f"{achieved / mm_median:10.1%}  of matmul median (target >= 80%)"),
+        ("load average", f"{load0:.2f} before, {load1:.2f} after (1 min)"),
+    ]
+    print("VideoGAN training throughput")
+    print("  conv/dense FLOPs only, multiply-add = 2; elementwise ops (BN, activations) ignored")
+    print("  step = D phase [G fwd 1x + D fwd+bwd 3x real + 3x fake] + G phase [G 3x + D fwd+input-grad 2x]")
+    for line in device_lines(args.device_info):
+        print(f"  {line}")
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print("per-layer forward GFLOP per batch:")
+    for name, table in (("G", g_layers), ("D", d_layers)):
+        for path, f in table.items():
+            print(f"  {name} {path:<45} {f / 1e9:8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
