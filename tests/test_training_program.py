@@ -85,7 +85,7 @@ def test_tiny_run_writes_config_scalars_gif_samples_checkpoints_and_model(tmp_pa
         (["--frames", "0"], "frames=0 must be a positive integer"),
         (["--size", "-32"], "size=-32 must be a positive integer"),
         (["--frames", "20"], "frames=20 cannot be produced by a depth-3 network"),
-        (["--size", "40"], "size=40 cannot be produced by a depth-3 network"),
+        (["--size", "36"], "size=36 cannot be produced by a depth-3 network"),
         (["--channels", "3"], "channels=3 is not available for data='moving_mnist'"),
         (["--loss", "wgan-gp"], "wgan-gp"),
         (["--strategy", "tpu"], "strategy='tpu' is not one of"),

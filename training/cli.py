@@ -9,6 +9,8 @@ import dataclasses
 import os
 import sys
 
+from training.quiet import quiet_tensorflow
+
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
 
@@ -24,7 +26,8 @@ def _flag(name):
 
 
 def build_parser():
-    from keras_vgan.presets import PRESETS, TrainConfig
+    with quiet_tensorflow():
+        from keras_vgan.presets import PRESETS, TrainConfig
 
     parser = _Parser(
         prog="python -m training",
@@ -62,7 +65,6 @@ def _fail(message, code=EXIT_USAGE):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_vgan import presets, runs
     from keras_vgan.callbacks import TrainingDiverged
 

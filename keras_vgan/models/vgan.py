@@ -47,7 +47,10 @@ def default_widths(width, depth, reverse=False):
     return tuple(reversed(widths)) if reverse else widths
 
 
-_INIT = keras.initializers.RandomNormal(stddev=0.02)
+def _init():
+    # A fresh initializer per layer, created after the user's seed is set
+    # (a module-level instance would take its seed at import time).
+    return keras.initializers.RandomNormal(stddev=0.02)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -93,24 +96,24 @@ class VGANGenerator(keras.Model):
         self.s0 = size // 2**depth
         # === Foreground stream (3D) ===
         self.fg_project = keras.layers.Dense(
-            self.t0 * self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_INIT
+            self.t0 * self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_init()
         )
         self.fg_norm = make_norm(norm, rank=3)
         self.fg_blocks = [UpBlock(w, rank=3, norm=norm) for w in widths[1:]]
         self.fg_video = keras.layers.Conv3DTranspose(
-            channels, 4, strides=2, padding="same", kernel_initializer=_INIT, name="fg_video"
+            channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="fg_video"
         )
         self.fg_mask = keras.layers.Conv3DTranspose(
-            1, 4, strides=2, padding="same", kernel_initializer=_INIT, name="fg_mask"
+            1, 4, strides=2, padding="same", kernel_initializer=_init(), name="fg_mask"
         )
         # === Background stream (2D) ===
         self.bg_project = keras.layers.Dense(
-            self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_INIT
+            self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_init()
         )
         self.bg_norm = make_norm(norm, rank=2)
         self.bg_blocks = [UpBlock(w, rank=2, norm=norm) for w in widths[1:]]
         self.bg_image = keras.layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", kernel_initializer=_INIT, name="bg_image"
+            channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="bg_image"
         )
 
     def build(self, input_shape):
@@ -207,7 +210,7 @@ class VGANDiscriminator(keras.Model):
             1,
             (frames // 2**depth, size // 2**depth, size // 2**depth),
             padding="valid",
-            kernel_initializer=_INIT,
+            kernel_initializer=_init(),
             name="head",
         )
 
