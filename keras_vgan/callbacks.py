@@ -57,11 +57,13 @@ class VideoSamples(keras.callbacks.Callback):
         """Samples now and writes ``name``.gif/.mp4/.png; returns the GIF path."""
         os.makedirs(self.directory, exist_ok=True)
         videos = np.asarray(self.model.generate(self._noise(), labels=self.labels))
-        grid = video_io.video_grid(video_io.to_uint8(videos))  # [T, H', W', C]
+        pixels = video_io.to_uint8(videos)  # [B, T, H, W, C]
+        grid = video_io.video_grid(pixels)  # [T, H', W', C]
         base = os.path.join(self.directory, name)
         video_io.write_gif(base + ".gif", grid, fps=self.fps)
         video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
-        video_io.write_png(base + ".png", video_io.contact_sheet(grid, max_frames=8))
+        # One row per clip (up to 8), frames left to right.
+        video_io.write_png(base + ".png", video_io.contact_sheet(pixels[:8]))
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.directory)
         with self._writer.as_default():

@@ -115,6 +115,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
             steps_per_epoch=config.steps_per_epoch,
             callbacks=callbacks,
             verbose=verbose,
+            shuffle=False,  # an infinite generated stream: nothing to shuffle
         )
         history = h.history
     if checkpoint.diverged:
