@@ -115,6 +115,8 @@ class VGANGenerator(keras.Model):
         self.bg_image = keras.layers.Conv2DTranspose(
             channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="bg_image"
         )
+        # The input shape is known: build now so an unbuilt model never saves without weights.
+        self.build((None, self.latent_dim))
 
     def build(self, input_shape):
         z = keras.KerasTensor((1, self.latent_dim))
@@ -213,6 +215,7 @@ class VGANDiscriminator(keras.Model):
             kernel_initializer=_init(),
             name="head",
         )
+        self.build((None, frames, size, size, channels))
 
     def build(self, input_shape):
         self.call(keras.KerasTensor((1, self.frames, self.size, self.size, self.channels)))

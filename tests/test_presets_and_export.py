@@ -1,0 +1,86 @@
+"""Presets validate and build; the SavedModel export serves the EMA generator."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export.cli import main as export_main
+from export.cli import next_version
+from keras_vgan import presets, video_io
+from keras_vgan.serving import export_saved_model
+
+
+@pytest.mark.parametrize("name", sorted(presets.PRESETS))
+def test_every_preset_validates_and_builds(name):
+    config = presets.get_preset(name)
+    presets.validate_config(config)
+    gan = presets.build_gan(config)
+    assert gan.generator.frames == config.frames and gan.generator.size == config.size
+    assert gan.loss_name == config.loss
+    batch = next(iter(presets.build_train_dataset(dataclasses.replace(config, batch_size=2))))
+    assert batch.shape == (2, config.frames, config.size, config.size, config.channels)
+
+
+def test_get_preset_returns_an_independent_copy_and_json_round_trips():
+    a = presets.get_preset("quick")
+    a.frames = 99
+    assert presets.get_preset("quick").frames != 99
+    b = presets.TrainConfig.from_dict(json.loads(presets.get_preset("quick").to_json()))
+    assert b == presets.get_preset("quick")
+    with pytest.raises(ValueError, match="unknown config keys"):
+        presets.TrainConfig.from_dict({"nope": 1})
+
+
+def test_batch_norm_critic_with_gradient_penalty_is_refused():
+    config = dataclasses.replace(presets.get_preset("quick"), loss="wgan", gp_weight=10.0)
+    with pytest.raises(ValueError, match="d_norm='batch' with gp_weight=10.0"):
+        presets.validate_config(config)
+
+
+def tiny_gan():
+    config = presets.get_preset("quick")
+    config = dataclasses.replace(config, frames=4, size=16, depth=2, width=4, latent_dim=8)
+    return presets.build_gan(config)
+
+
+def test_saved_model_signatures_match_the_keras_model(tmp_path):
+    gan = tiny_gan()
+    out = export_saved_model(gan, str(tmp_path / "vgan" / "1"))
+    loaded = tf.saved_model.load(out)
+    assert set(loaded.signatures) == {"serving_default", "generate_uint8"}
+    z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+    video = loaded.signatures["serving_default"](z=tf.constant(z))["video"].numpy()
+    np.testing.assert_allclose(video, gan(z).numpy(), atol=1e-6)
+    pixels = loaded.signatures["generate_uint8"](z=tf.constant(z))["video"].numpy()
+    assert pixels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels, video_io.to_uint8(video))
+
+
+def test_export_program_versions_and_bad_input(tmp_path, capsys):
+    gan = tiny_gan()
+    model_path = str(tmp_path / "gan.keras")
+    gan.save(model_path)
+    out = str(tmp_path / "exported")
+    assert export_main(["--model", model_path, "--out", out, "--name", "vgan"]) == 0
+    assert export_main(["--model", model_path, "--out", out, "--name", "vgan"]) == 0
+    assert sorted(os.listdir(os.path.join(out, "vgan"))) == ["1", "2"]
+    assert next_version(os.path.join(out, "vgan")) == 3
+    capsys.readouterr()
+
+    cases = [
+        (["--run", str(tmp_path / "missing")], "does not exist"),
+        (["--run", str(tmp_path)], "has no model.keras"),
+        (["--model", str(tmp_path / "x.h5")], "is not a .keras file"),
+    ]
+    for args, message in cases:
+        assert export_main(args) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"not a zip")
+    assert export_main(["--model", str(bad)]) == 2
+    assert "cannot load" in capsys.readouterr().err
