@@ -66,6 +66,8 @@ def main(argv=None):
     out = os.path.join(model_dir, str(next_version(model_dir)))
     export_saved_model(gan, out)
     print(f"SavedModel: {out}")
-    print(f"serve with: docker run -p 8501:8501 -v {os.path.abspath(model_dir)}:/models/{name} "
-          f"-e MODEL_NAME={name} tensorflow/serving")
+    print(
+        f"serve with: docker run -p 8501:8501 -v {os.path.abspath(model_dir)}:/models/{name} "
+        f"-e MODEL_NAME={name} tensorflow/serving"
+    )
     return 0

@@ -38,7 +38,9 @@ def export_saved_model(gan, path):
 
     def video_uint8(z):
         v = tf.cast(_ema_video(gan, z), tf.float32)
-        return {"video": tf.cast(tf.round((tf.clip_by_value(v, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)}
+        return {
+            "video": tf.cast(tf.round((tf.clip_by_value(v, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)
+        }
 
     archive.add_endpoint("serving_default", video, input_signature=[spec])
     archive.add_endpoint("generate_uint8", video_uint8, input_signature=[spec])

@@ -244,9 +244,7 @@ def test_mirrored_two_replicas_take_the_same_step_as_one_device():
     _one_step_weights.initial = tiny_gan(seed=5).get_weights()
     batch = clips(8, seed=4)
     one, h1 = _one_step_weights(tf.distribute.OneDeviceStrategy("/cpu:0"), batch)
-    two, h2 = _one_step_weights(
-        tf.distribute.MirroredStrategy([cpus[0].name, cpus[1].name]), batch
-    )
+    two, h2 = _one_step_weights(tf.distribute.MirroredStrategy([cpus[0].name, cpus[1].name]), batch)
     assert len(one) == len(two) > 0
     moved = 0
     for a, b, init in zip(one, two, _one_step_weights.initial, strict=True):
@@ -255,3 +253,19 @@ def test_mirrored_two_replicas_take_the_same_step_as_one_device():
     assert moved > len(one) // 2  # the step really changed the weights
     for key in h1:
         np.testing.assert_allclose(h1[key], h2[key], rtol=1e-4, atol=1e-5)
+
+
+def test_mixed_precision_wraps_optimizers_and_trains():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        gan = tiny_gan()
+        gan.compile(mask_l1=0.1)
+        assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        g0 = snapshot(gan.generator.trainable_variables)
+        history = gan.fit(dataset(), epochs=1, verbose=0).history
+        assert all(np.isfinite(v[-1]) for v in history.values())
+        assert any(changed(g0, gan.generator.trainable_variables))
+        assert gan.generator.trainable_variables[0].dtype == "float32"  # master weights
+    finally:
+        keras.config.set_dtype_policy("float32")

@@ -72,8 +72,11 @@ def main(argv=None):
         for name in sorted(presets.PRESETS):
             print(f"{name}: {dataclasses.asdict(presets.PRESETS[name])}")
         return 0
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(presets.TrainConfig)
-                 if hasattr(args, f.name)}
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(presets.TrainConfig)
+        if hasattr(args, f.name)
+    }
     try:
         if args.resume:
             config = runs.load_run_config(args.resume)
@@ -101,8 +104,9 @@ def main(argv=None):
     except TrainingDiverged as e:
         return _fail(f"training diverged: {e}", EXIT_DIVERGED)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m training --resume {run_dir}",
-              file=sys.stderr)
+        print(
+            f"\ninterrupted; continue with: python -m training --resume {run_dir}", file=sys.stderr
+        )
         return 130
     samples = os.path.dirname(result.samples_gif)
     print(f"done: {result.epochs_done} epochs, {result.steps_done} generator steps")
