@@ -336,6 +336,9 @@ def main(argv=None):
     t0 = time.perf_counter()
     gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False, callbacks=[timer])
     elapsed = time.perf_counter() - t0
+    # CPU time of this process (all threads) over wall time x cores: well below
+    # 100% on a CPU-only run means other processes took cores (or a serial stretch).
+    cpu_share = (time.process_time() - c0) / elapsed / len(os.sched_getaffinity(0))
     load1 = os.getloadavg()[0]
     print("step times:", " ".join(f"{t:.2f}" for t in timer.times))
 
@@ -375,6 +378,7 @@ def main(argv=None):
         ),
         ("ratio", f"{achieved / mm_median:9.1%}  achieved / matmul median (target >= 80%)"),
         ("load average", f"{load0:.2f} before, {load1:.2f} after (1 min)"),
+        ("cpu share", f"{cpu_share:9.0%}  this process's CPU time / (wall x cores) while timed"),
     ]
     print("VideoGAN training throughput")
     print("  conv/dense FLOPs only, multiply-add = 2; elementwise ops (BN, activations) ignored")
