@@ -67,6 +67,11 @@ def _parse_args(argv=None):
     p.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0 = TF default)")
     p.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0 = TF default)")
     p.add_argument(
+        "--no-subpixel",
+        action="store_true",
+        help="use Keras' direct ops for thin 3D (transposed) convs (A/B of the sub-pixel path)",
+    )
+    p.add_argument(
         "--device-info",
         action="store_true",
         help="also print CPU model/ISA, oneDNN and thread settings, load average",
@@ -81,28 +86,35 @@ def _parse_args(argv=None):
 
 
 # ----------------------------------------------------------------- FLOPs
-_CONV = ("Conv1D", "Conv2D", "Conv3D")
-_CONV_T = ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+def _kind(layer):
+    """ "conv", "conv_transpose", "dense" or None (subclasses count as their Keras base)."""
+    import keras
+
+    L = keras.layers
+    if isinstance(layer, (L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)):
+        return "conv_transpose"
+    if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
+        return "conv"
+    if isinstance(layer, L.Dense):
+        return "dense"
+    return None
 
 
 def _layer_flops(layer, in_shape, out_shape):
-    """Forward FLOPs of one call of a counted layer (per the whole call batch)."""
+    """Forward FLOPs of one call of a counted layer (for the whole call batch)."""
     import numpy as np
 
-    kind = type(layer).__name__
     kernel = int(np.prod(layer.kernel.shape))  # kernel_volume * C_in/groups * C_out
-    if kind in _CONV:
-        # out_positions = batch * spatial output positions
+    kind = _kind(layer)
+    if kind == "conv":  # out_positions = batch x output positions
         return 2 * int(np.prod(out_shape[:-1])) * kernel
-    if kind in _CONV_T:
-        return 2 * int(np.prod(in_shape[:-1])) * kernel
-    if kind == "Dense":
+    if kind in ("conv_transpose", "dense"):  # in_positions (dense: rows)
         return 2 * int(np.prod(in_shape[:-1])) * kernel
     return 0
 
 
 def _counted(layer):
-    return type(layer).__name__ in _CONV + _CONV_T + ("Dense",)
+    return _kind(layer) is not None
 
 
 def _walk(layers):
@@ -290,6 +302,7 @@ def device_lines(verbose=False):
 
 def main(argv=None):
     args = _parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
     import numpy as np
     import tensorflow as tf
 
@@ -300,6 +313,10 @@ def main(argv=None):
     import keras
 
     from keras_vgan import presets
+    from keras_vgan.layers import blocks
+
+    if args.no_subpixel:
+        blocks.SUBPIXEL_MAX_CHANNELS = 0  # read at trace time by the Subpixel* layers
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -333,7 +350,7 @@ def main(argv=None):
     else:
         warm_s = 0.0
     timer = _StepTimer.make()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False, callbacks=[timer])
     elapsed = time.perf_counter() - t0
     # CPU time of this process (all threads) over wall time x cores: well below
@@ -354,6 +371,7 @@ def main(argv=None):
             f"batch {args.batch}, G widths {widths}, d_steps {config.d_steps}",
         ),
         ("dtype policy", keras.config.dtype_policy().name),
+        ("sub-pixel path", f"thin 3D convs with <= {blocks.SUBPIXEL_MAX_CHANNELS} channels"),
         (
             "G forward",
             f"{g_fwd / 1e9:9.2f} GFLOP per batch ({g_fwd / args.batch / 1e9:.3f} per clip)",
@@ -366,8 +384,8 @@ def main(argv=None):
         ("warm-up", f"{args.warmup} steps in {warm_s:.1f} s (tracing included)"),
         (
             "time per step",
-            f"{step_s:9.3f} s  (median of {args.steps}; mean {elapsed / args.steps:.3f} "
-            f"incl. fit overhead, min {min(times):.3f}, max {max(times):.3f})",
+            f"{step_s:9.3f} s  (median of {args.steps}; mean {statistics.mean(times):.3f}, "
+            f"min {min(times):.3f}, max {max(times):.3f}; fit() took {elapsed:.1f} s)",
         ),
         ("clips/s", f"{args.batch / step_s:9.2f}"),
         ("achieved", f"{achieved:9.1f} GFLOP/s  (step FLOPs / median step time)"),

@@ -3,9 +3,19 @@
 A block is convolution -> optional normalisation -> activation. One class
 serves both ranks: ``rank=3`` works on videos ``[B, T, H, W, C]``, ``rank=2``
 on images ``[B, H, W, C]``.
+
+``SubpixelConv3DTranspose`` and ``SubpixelConv3D`` are Keras' 3D convolutions
+(same weights, config and outputs up to float rounding) that compute a 4x4x4
+stride-2 transposed convolution with few (<= 4) output channels as a
+sub-pixel convolution: oneDNN's direct kernel for that case runs at 7-40
+GFLOP/s on a 2-core AVX-512 CPU, 3-4x slower than the sub-pixel form (see
+benchmarks/README.md). It concerns the generator's RGB/mask heads (forward)
+and the input gradient of the discriminator's first layer.
 """
 
 import keras
+import tensorflow as tf
+from keras import ops
 
 NORMS = ("batch", "layer", "none")
 ACTIVATIONS = ("relu", "leaky_relu", "none")
@@ -39,6 +49,180 @@ def _activation(name):
     raise ValueError(f"activation={name!r} is not one of {ACTIVATIONS}")
 
 
+# ----------------------------------------------------- sub-pixel 3D transposed conv
+# A transposed convolution with a 4-tap kernel, stride 2 and "same" padding
+# (pad 1 before) writes input i into outputs 2i + k - 1, k = 0..3. Output 2m+p
+# (parity p) therefore sums exactly two inputs per axis: x[m-1]*w[3] + x[m]*w[1]
+# (p = 0) or x[m]*w[2] + x[m+1]*w[0] (p = 1). With the input padded by 1 on each
+# side, both are a 2-tap *stride-1* window starting at m + p, so the 8 parities
+# of a 3D output are one 2x2x2 VALID convolution with 8 x C_out channels,
+# followed by interleaving. Same products as the direct op, summed in another
+# order, and the number of multiplies only grows by (n+1)^3 / n^3 padding taps.
+SUBPIXEL_MAX_CHANNELS = 4  # measured crossover (2-core AVX-512): 1-4 faster, 8 even, >= 16 slower
+
+
+def _subpixel_kernel(kernel):
+    """``[4, 4, 4, C_out, C_in]`` transposed-conv kernel -> ``[2, 2, 2, C_in, 8 * C_out]``.
+
+    Tap t of parity p on an axis is ``w[3 - p - 2t]``, i.e. reversed index
+    ``2t + p``; output channels are ordered ``(p_t, p_h, p_w, c_out)``.
+    """
+    c_out, c_in = kernel.shape[3], kernel.shape[4]
+    w = tf.reverse(kernel, [0, 1, 2])
+    w = tf.reshape(w, [2, 2, 2, 2, 2, 2, c_out, c_in])  # (t_t, p_t, t_h, p_h, t_w, p_w, o, i)
+    w = tf.transpose(w, [0, 2, 4, 7, 1, 3, 5, 6])  # (t_t, t_h, t_w, i, p_t, p_h, p_w, o)
+    return tf.reshape(w, [2, 2, 2, c_in, 8 * c_out])
+
+
+def _interleave(y, axis, n):
+    """Merges the two parities held in the channel halves of ``y`` along ``axis``.
+
+    ``y`` is ``[B, d1, d2, d3, 2 * C]`` (static ``d``, ``d_axis = n + 1``) with
+    parity 0 in the first channel half (outputs at windows ``0..n-1``) and
+    parity 1 in the second (windows ``1..n``); returns ``y`` with ``d_axis =
+    2 * n`` and ``C`` channels. Ranks stay <= 5, so TFLite/ONNX converters
+    handle it.
+    """
+    dims = list(y.shape[1:4])
+    c = y.shape[-1] // 2
+    begin, size = [0] * 5, [-1] * 5
+    size[axis] = n
+    even = tf.slice(y[..., :c], begin, size)
+    begin[axis] = 1
+    odd = tf.slice(y[..., c:], begin, size)
+    # [rows, n, 1, rest] twice -> [rows, n, 2, rest]: parity right after ``axis``.
+    rest = c
+    for d in dims[axis:]:
+        rest *= d
+    flat = [-1, n, 1, rest]
+    both = tf.concat([tf.reshape(even, flat), tf.reshape(odd, flat)], axis=2)
+    dims[axis - 1] = 2 * n
+    return tf.reshape(both, [-1, *dims, c])
+
+
+def _conv3d_transpose_x2_forward(x, kernel):
+    n_t, n_h, n_w = x.shape[1:4]
+    y = tf.pad(x, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]])
+    y = tf.nn.conv3d(y, _subpixel_kernel(kernel), [1] * 5, "VALID")  # [B, n+1 (x3), 8 C_out]
+    for axis, n in ((1, n_t), (2, n_h), (3, n_w)):
+        y = _interleave(y, axis, n)
+    return y  # [B, 2 n_t, 2 n_h, 2 n_w, C_out]
+
+
+_STRIDES = [1, 2, 2, 2, 1]
+
+
+@tf.custom_gradient
+def conv3d_transpose_x2(x, kernel):
+    """``tf.nn.conv3d_transpose`` (4x4x4 kernel, stride 2, "SAME") as a sub-pixel conv.
+
+    Args:
+        x: ``[B, T, H, W, C_in]`` with static ``T, H, W``.
+        kernel: ``[4, 4, 4, C_out, C_in]`` (the Keras/TF transposed-conv layout).
+
+    Returns:
+        ``[B, 2T, 2H, 2W, C_out]``, equal to the direct op up to float rounding.
+        The gradients are the ops TensorFlow registers for the direct op (a
+        stride-2 convolution and a filter gradient), so training and
+        higher-order gradients see the same maths.
+    """
+    y = _conv3d_transpose_x2_forward(x, kernel)
+
+    def grad(dy):
+        dx = tf.nn.conv3d(dy, kernel, _STRIDES, "SAME")
+        dk = tf.raw_ops.Conv3DBackpropFilterV2(
+            input=dy,
+            filter_sizes=tf.shape(kernel),
+            out_backprop=x,
+            strides=_STRIDES,
+            padding="SAME",
+        )
+        return dx, dk
+
+    return y, grad
+
+
+@tf.custom_gradient
+def _conv3d_x2_thin_input(x, kernel):
+    """``tf.nn.conv3d`` (4x4x4, stride 2, "SAME", even sizes) whose input gradient is sub-pixel."""
+    y = tf.nn.conv3d(x, kernel, _STRIDES, "SAME")
+
+    def grad(dy):
+        # The input gradient of a strided conv is the transposed conv of dy.
+        dx = conv3d_transpose_x2(dy, kernel)
+        dk = tf.raw_ops.Conv3DBackpropFilterV2(
+            input=x,
+            filter_sizes=tf.shape(kernel),
+            out_backprop=dy,
+            strides=_STRIDES,
+            padding="SAME",
+        )
+        return dx, dk
+
+    return y, grad
+
+
+def _subpixel_geometry(layer):
+    return (
+        tuple(layer.kernel_size) == (4, 4, 4)
+        and tuple(layer.strides) == (2, 2, 2)
+        and layer.padding == "same"
+        and layer.data_format == "channels_last"
+        and tuple(layer.dilation_rate) == (1, 1, 1)
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class SubpixelConv3DTranspose(keras.layers.Conv3DTranspose):
+    """``keras.layers.Conv3DTranspose`` computing thin 4x4x4 stride-2 outputs as a sub-pixel conv.
+
+    Same constructor, weights and outputs (up to float rounding). With
+    ``kernel_size=4, strides=2, padding="same"`` (channels last, no dilation or
+    output padding) and ``filters <= SUBPIXEL_MAX_CHANNELS`` the forward pass
+    is ``conv3d_transpose_x2``; otherwise it is Keras' op.
+    """
+
+    def call(self, inputs):
+        if not (
+            _subpixel_geometry(self)
+            and self.output_padding is None
+            and self.filters <= SUBPIXEL_MAX_CHANNELS
+            and None not in inputs.shape[1:4]
+        ):
+            return super().call(inputs)
+        outputs = conv3d_transpose_x2(inputs, ops.cast(self.kernel, self.compute_dtype))
+        if self.use_bias:
+            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, 1, self.filters)))
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class SubpixelConv3D(keras.layers.Conv3D):
+    """``keras.layers.Conv3D`` whose input gradient is sub-pixel when the input is thin.
+
+    Same constructor, weights, outputs and gradients (up to float rounding).
+    With ``kernel_size=4, strides=2, padding="same"`` (channels last, no
+    dilation, one group), even spatial sizes and at most
+    ``SUBPIXEL_MAX_CHANNELS`` input channels (a discriminator reading RGB or
+    grey clips), the input gradient (a transposed conv to those few channels)
+    is ``conv3d_transpose_x2``; the forward pass is Keras' op either way.
+    """
+
+    def convolution_op(self, inputs, kernel):
+        shape = inputs.shape
+        if not (
+            _subpixel_geometry(self)
+            and self.groups == 1
+            and shape[-1] is not None
+            and shape[-1] <= SUBPIXEL_MAX_CHANNELS
+            and all(n is not None and n % 2 == 0 for n in shape[1:4])
+        ):
+            return super().convolution_op(inputs, kernel)
+        return _conv3d_x2_thin_input(inputs, ops.cast(kernel, inputs.dtype))
+
+
 class _ConvBlock(keras.layers.Layer):
     """Shared body of UpBlock and DownBlock."""
 
@@ -70,9 +254,10 @@ class _ConvBlock(keras.layers.Layer):
         # === Layers ===
         conv_cls = {
             (2, False): keras.layers.Conv2D,
-            (3, False): keras.layers.Conv3D,
+            # Keras' layers; the sub-pixel variants only differ for thin channels.
+            (3, False): SubpixelConv3D,
             (2, True): keras.layers.Conv2DTranspose,
-            (3, True): keras.layers.Conv3DTranspose,
+            (3, True): SubpixelConv3DTranspose,
         }[(rank, self.transpose)]
         self.conv = conv_cls(
             self.filters,

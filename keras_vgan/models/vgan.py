@@ -14,7 +14,7 @@ exposes the mask and the engine weighs it (``VideoGAN.compile(mask_l1=...)``).
 import keras
 from keras import ops
 
-from keras_vgan.layers import DownBlock, UpBlock, make_norm
+from keras_vgan.layers import DownBlock, SubpixelConv3DTranspose, UpBlock, make_norm
 
 
 def check_geometry(frames, size, depth, channels=None):
@@ -100,10 +100,12 @@ class VGANGenerator(keras.Model):
         )
         self.fg_norm = make_norm(norm, rank=3)
         self.fg_blocks = [UpBlock(w, rank=3, norm=norm) for w in widths[1:]]
-        self.fg_video = keras.layers.Conv3DTranspose(
+        # Keras' Conv3DTranspose with a faster CPU path for thin (<= 4 channel)
+        # outputs; same weights and outputs (see keras_vgan/layers/blocks.py).
+        self.fg_video = SubpixelConv3DTranspose(
             channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="fg_video"
         )
-        self.fg_mask = keras.layers.Conv3DTranspose(
+        self.fg_mask = SubpixelConv3DTranspose(
             1, 4, strides=2, padding="same", kernel_initializer=_init(), name="fg_mask"
         )
         # === Background stream (2D) ===
