@@ -177,6 +177,10 @@ def _atomic_path(path, suffix=""):
         dir=directory, prefix=f".{os.path.basename(path)}.", suffix=f".tmp{suffix}"
     )
     os.close(fd)
+    # mkstemp creates 0600; give the file the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     return tmp
 
 

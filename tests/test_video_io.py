@@ -2,6 +2,7 @@
 
 import io
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -261,3 +262,14 @@ def test_read_scalars_reads_tf_summary_scalar(tmp_path):
         tf.summary.scalar("loss", 1.25, step=3)
     writer.flush()
     assert summaries.read_scalars(tmp_path) == {"loss": [(3, 1.25)]}
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        clip = np.zeros((2, 8, 8, 1), np.uint8)
+        for name, write in (("a.gif", video_io.write_gif), ("a.mp4", video_io.write_mp4)):
+            write(str(tmp_path / name), clip)
+            assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644
+    finally:
+        os.umask(old)
