@@ -22,7 +22,6 @@ the unscaled means.
 
 import keras
 import tensorflow as tf
-from keras import ops
 
 from keras_vgan import losses as losses_lib
 
@@ -329,7 +328,12 @@ class VideoGAN(keras.Model):
         )
         for name, value in logs.items():
             self._trackers[name].update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        results = {m.name: m.result() for m in self.metrics}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0),
+            # which fails on scalars; rank-1 logs reduce to the scalar mean.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
 
     def _update_ema(self):
         # Called after the generator update: g_optimizer.iterations counts EMA updates.
@@ -373,6 +377,9 @@ class VideoGAN(keras.Model):
         return cls(**config)
 
 
-def ops_finite(values):
-    """True when every value in an iterable of tensors/arrays is finite."""
-    return all(bool(ops.all(ops.isfinite(ops.convert_to_tensor(v)))) for v in values)
+def _multi_worker(strategy):
+    """True under MultiWorkerMirroredStrategy with a real multi-worker cluster."""
+    return isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ) and strategy.extended._in_multi_worker_mode()
+

