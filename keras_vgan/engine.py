@@ -8,7 +8,17 @@ architecture it trains. It relies on two small contracts:
   and, optionally, a ``"mask"`` (weighed by ``mask_l1``);
 * a discriminator maps a clip (and ``labels=``) to logits, or to a dict of
   logits (several heads, e.g. an image and a video discriminator); the
-  adversarial loss is summed over heads.
+  adversarial loss is summed over heads. A head is ``[B, 1]`` or, for
+  per-frame judges, ``[B, K]`` (each entry one judged sample of the mean
+  losses). The gradient penalty and R1 differentiate the per-clip score
+  implied by the losses: each head averaged over its non-batch axes, summed
+  over heads.
+
+With ``compile(augment=...)`` the discriminator only sees augmented clips,
+real and generated alike, in both phases (DiffAugment; see
+``keras_vgan.augment``): one draw of parameters per clip, applied to all of
+its frames, from the same counter-based stream as the noise; the penalties
+are taken on the augmented clips.
 
 Distribution: each replica computes mean losses over its local batch and the
 engine divides them by the number of replicas before taking gradients, which
@@ -23,6 +33,7 @@ the unscaled means.
 import keras
 import tensorflow as tf
 
+from keras_vgan import augment as augment_lib
 from keras_vgan import losses as losses_lib
 
 
@@ -135,6 +146,7 @@ class VideoGAN(keras.Model):
         gp_weight=0.0,
         r1_gamma=0.0,
         mask_l1=0.0,
+        augment=None,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -146,6 +158,9 @@ class VideoGAN(keras.Model):
             gp_weight: weight of the WGAN-GP gradient penalty (0 = off).
             r1_gamma: R1 weight gamma; the penalty added is ``gamma / 2 * R1``.
             mask_l1: weight of the L1 sparsity prior on the generator's mask.
+            augment: differentiable augmentation policy for what the
+                discriminator sees, e.g. ``"translation,cutout,brightness"``
+                (see ``keras_vgan.augment``); None or "" = off.
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
         """
         self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
@@ -170,6 +185,7 @@ class VideoGAN(keras.Model):
         self.gp_weight = float(gp_weight)
         self.r1_gamma = float(r1_gamma)
         self.mask_l1 = float(mask_l1)
+        self.augment = augment_lib.policy_string(augment)
         active = ["d_loss", "g_loss", "d_real", "d_fake"]
         active += [n for n, w in (("gp", gp_weight), ("r1", r1_gamma), ("mask_l1", mask_l1)) if w]
         self._active = tuple(active)
@@ -190,6 +206,7 @@ class VideoGAN(keras.Model):
             "gp_weight": self.gp_weight,
             "r1_gamma": self.r1_gamma,
             "mask_l1": self.mask_l1,
+            "augment": self.augment,
         }
 
     def compile_from_config(self, config):
@@ -203,19 +220,22 @@ class VideoGAN(keras.Model):
         return [self._trackers[n] for n in self._active]
 
     # ----------------------------------------------------------------- noise
-    def _random(self, kind, shape_local, step, phase):
+    def _random(self, kind, shape_local, step, phase, stream="noise"):
         """Draws ``shape_local`` for this replica as a slice of a global draw.
 
         The seed is ``(seed, 64 * step + phase)``: a pure function of the
         optimizer step, so a resumed run draws what the original would have.
+        The ``"augment"`` stream uses ``-(64 * step + phase) - 1``, disjoint
+        from the noise stream.
         """
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         rid = ctx.replica_id_in_sync_group if ctx is not None else 0
         b = shape_local[0]
-        seed = tf.stack(
-            [tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 64 + phase]
-        )
+        counter = tf.cast(step, tf.int64) * 64 + phase
+        if stream == "augment":
+            counter = -counter - 1
+        seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
         shape = tf.concat([[b * replicas], shape_local[1:]], axis=0)
         if kind == "normal":
             draw = tf.random.stateless_normal(shape, seed=seed)
@@ -231,25 +251,46 @@ class VideoGAN(keras.Model):
     def call(self, z, labels=None, training=False):
         return _video_of(self._generate(self.ema_generator, z, labels, training))
 
-    def generate(self, z=None, labels=None, num=None, seed=0, use_ema=True):
+    def generate(self, z=None, labels=None, num=None, seed=0, use_ema=True, **kwargs):
         """Samples videos ``[B, T, H, W, C]`` in [-1, 1].
 
         Args:
             z: noise ``[B, latent_dim]``; drawn from ``seed`` if None.
-            labels: int class labels ``[B]`` for conditional models.
+            labels: int class labels ``[B]`` for conditional models; None
+                cycles through the generator's ``num_classes`` (clip ``i``
+                gets class ``i % num_classes``).
             num: number of clips when ``z`` is None.
             seed: seed for ``z`` when ``z`` is None.
             use_ema: sample with the moving-average weights (the default).
+            **kwargs: passed to the generator, e.g. ``frames=N`` for
+                MoCoGAN clips of another length.
         """
         if z is None:
             z = self.sample_noise(num or 1, seed=seed)
         net = self.ema_generator if use_ema else self.generator
-        return _video_of(self._generate(net, z, labels, training=False))
+        if self.conditional and labels is None and getattr(net, "num_classes", 0):
+            labels = tf.range(tf.shape(z)[0]) % net.num_classes
+        return _video_of(self._generate(net, z, labels, training=False, **kwargs))
 
-    def _generate(self, net, z, labels, training):
+    def _generate(self, net, z, labels, training, **kwargs):
         if self.conditional:
-            return net(z, labels=labels, training=training)
-        return net(z, training=training)
+            return net(z, labels=labels, training=training, **kwargs)
+        return net(z, training=training, **kwargs)
+
+    def _augment(self, x, step, phase):
+        """The discriminator's view of clips ``x``: augmented if ``compile(augment=...)``."""
+        n = augment_lib.num_params(self.augment)
+        if not n:
+            return x
+        u = self._random("uniform", [tf.shape(x)[0], n], step, phase, stream="augment")
+        return augment_lib.augment_videos(x, u, self.augment)
+
+    def _critic(self, x, labels):
+        """Per-clip score ``[B]`` whose input gradient the penalties take."""
+        heads = self._discriminate(x, labels)
+        return tf.add_n(
+            [tf.reduce_mean(tf.reshape(h, [tf.shape(h)[0], -1]), axis=1) for h in heads]
+        )
 
     def _discriminate(self, x, labels, training=True):
         if self.conditional:
@@ -273,8 +314,11 @@ class VideoGAN(keras.Model):
                 tf.cast(_video_of(self._generate(self.generator, z, labels, True)), tf.float32)
             )
             d_vars = self.discriminator.trainable_variables
+            # Augmentation (if any) is the same in every frame of a clip, drawn afresh per step.
+            real_d = self._augment(real, step, 2 * i)
+            fake = self._augment(fake, step, 2 * i + 1)
             with tf.GradientTape() as tape:
-                real_heads = self._discriminate(real, labels)
+                real_heads = self._discriminate(real_d, labels)
                 fake_heads = self._discriminate(fake, labels)
                 d_loss = tf.add_n(
                     [self._d_loss_fn(r, f) for r, f in zip(real_heads, fake_heads, strict=True)]
@@ -285,17 +329,17 @@ class VideoGAN(keras.Model):
                     alpha = self._random("uniform", [batch] + [1] * (rank - 1), step, 2 * i + 1)
 
                     def critic(x):
-                        return tf.add_n(self._discriminate(x, labels))
+                        return self._critic(x, labels)
 
-                    gp = losses_lib.gradient_penalty(critic, real, fake, alpha=alpha)
+                    gp = losses_lib.gradient_penalty(critic, real_d, fake, alpha=alpha)
                     total += self.gp_weight * gp
                     logs["gp"] = gp
                 if self.r1_gamma:
 
                     def critic_real(x):
-                        return tf.add_n(self._discriminate(x, labels))
+                        return self._critic(x, labels)
 
-                    r1 = losses_lib.r1_penalty(critic_real, real)
+                    r1 = losses_lib.r1_penalty(critic_real, real_d)
                     total += 0.5 * self.r1_gamma * r1
                     logs["r1"] = r1
                 scaled = self.d_optimizer.scale_loss(total / replicas)
@@ -308,7 +352,7 @@ class VideoGAN(keras.Model):
         with tf.GradientTape() as tape:
             out = self._generate(self.generator, z, labels, True)
             fake = tf.cast(_video_of(out), tf.float32)
-            fake_heads = self._discriminate(fake, labels)
+            fake_heads = self._discriminate(self._augment(fake, step, 2 * self.d_steps), labels)
             g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
             total = g_loss
             if self.mask_l1 and isinstance(out, dict) and "mask" in out:

@@ -12,9 +12,17 @@ import json
 
 import keras
 
+from keras_vgan import augment as augment_lib
 from keras_vgan import losses as losses_lib
 from keras_vgan.engine import VideoGAN
 from keras_vgan.layers.blocks import NORMS
+from keras_vgan.models.conditional_vgan import (
+    ConditionalVGANDiscriminator,
+    ConditionalVGANGenerator,
+)
+from keras_vgan.models.frame_gan import D_NORMS, FrameDiscriminator, FrameGenerator
+from keras_vgan.models.mocogan import MoCoGANDiscriminator, MoCoGANGenerator
+from keras_vgan.models.tgan import TGANDiscriminator, TGANGenerator
 from keras_vgan.models.vgan import (
     VGANDiscriminator,
     VGANGenerator,
@@ -22,10 +30,17 @@ from keras_vgan.models.vgan import (
     default_widths,
 )
 
-MODELS = ("vgan",)
+# vgan: Vondrick et al. 2016; frame_gan: frame-independent DCGAN baseline; tgan: Saito et
+# al. 2017; mocogan: Tulyakov et al. 2018 (keras_vgan/models/).
+MODELS = ("vgan", "frame_gan", "tgan", "mocogan")
+MOCOGAN_MOTION_DIM = 10  # the paper's motion code size; latent_dim is its content code size
 DATA = ("moving_mnist", "shapes")
-# Built-in data sets and the channel counts they can produce.
+# Built-in data sets and the channel counts they can produce. ``data`` may also be a
+# path (a video folder or file, frame folders, a Moving MNIST .npy) or ``tfds:NAME``:
+# any of those gives 1 or 3 channels (see ``keras_vgan.data.open_source``).
 DATA_CHANNELS = {"moving_mnist": (1,), "shapes": (1, 3)}
+# Data sets that give class labels (for num_classes > 0), and how many classes.
+DATA_CLASSES = {"moving_mnist": 10, "shapes": 3}  # class of the first digit / shape
 
 
 @dataclasses.dataclass
@@ -37,7 +52,8 @@ class TrainConfig:
     frames: int = 16
     size: int = 64
     channels: int = 1
-    latent_dim: int = 100
+    latent_dim: int = 100  # frame_gan: per frame; mocogan: the content code
+    num_classes: int = 0  # > 0: class-conditional on the data's labels (DATA_CLASSES)
     width: int = 64  # generator's finest width; the coarsest is width * 2**(depth-1)
     depth: int = 4  # x2 up/down-sampling levels: frames and size are multiples of 2**depth
     g_norm: str = "batch"
@@ -46,6 +62,7 @@ class TrainConfig:
     gp_weight: float = 0.0
     r1_gamma: float = 0.0
     mask_l1: float = 0.1  # VGAN's lambda for the mask sparsity prior
+    augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout,brightness"
     d_steps: int = 1
     g_lr: float = 2e-4
     d_lr: float = 2e-4
@@ -106,6 +123,88 @@ PRESETS = {
         size=64,
         width=32,
     ),
+    # --- Model zoo (keras_vgan/models/): 16 frames of 64x64, as in the TGAN/MoCoGAN papers.
+    # Frame-independent DCGAN baseline: what a model without time does.
+    "frame_gan_moving_mnist": TrainConfig(
+        model="frame_gan", frames=16, size=64, width=32, depth=4, mask_l1=0.0
+    ),
+    "frame_gan_shapes": TrainConfig(
+        model="frame_gan", data="shapes", channels=3, frames=16, size=64, width=32, mask_l1=0.0
+    ),
+    # TGAN: spectral normalisation + hinge loss in place of the paper's WGAN with
+    # singular value clipping.
+    "tgan_moving_mnist": TrainConfig(
+        model="tgan",
+        frames=16,
+        size=64,
+        width=32,
+        depth=4,
+        loss="hinge",
+        d_norm="spectral",
+        mask_l1=0.0,
+    ),
+    # TGAN with WGAN-GP (layer-normalised critic, 5 critic steps, Adam(1e-4, 0, 0.9)).
+    "tgan_shapes": TrainConfig(
+        model="tgan",
+        data="shapes",
+        channels=3,
+        frames=16,
+        size=64,
+        width=32,
+        depth=4,
+        loss="wgan",
+        gp_weight=10.0,
+        d_norm="layer",
+        d_steps=5,
+        g_lr=1e-4,
+        d_lr=1e-4,
+        beta_1=0.0,
+        beta_2=0.9,
+        mask_l1=0.0,
+    ),
+    # MoCoGAN: content code of 50 (latent_dim), motion code of 10, image + video discriminators.
+    "mocogan_moving_mnist": TrainConfig(
+        model="mocogan", frames=16, size=64, width=32, depth=4, latent_dim=50, mask_l1=0.0
+    ),
+    "mocogan_shapes": TrainConfig(
+        model="mocogan",
+        data="shapes",
+        channels=3,
+        frames=16,
+        size=64,
+        width=32,
+        depth=4,
+        latent_dim=50,
+        mask_l1=0.0,
+    ),
+    # Class-conditional (label embedding in G, projection discriminator): Moving MNIST
+    # labels are the first digit's class, bouncing shapes' the first shape's type.
+    "vgan_cond_moving_mnist": TrainConfig(
+        model="vgan", num_classes=10, frames=16, size=64, width=32, depth=4
+    ),
+    "tgan_cond_shapes": TrainConfig(
+        model="tgan",
+        data="shapes",
+        channels=3,
+        num_classes=3,
+        frames=16,
+        size=64,
+        width=32,
+        depth=4,
+        loss="hinge",
+        d_norm="spectral",
+        mask_l1=0.0,
+    ),
+    "mocogan_cond_moving_mnist": TrainConfig(
+        model="mocogan",
+        num_classes=10,
+        frames=16,
+        size=64,
+        width=32,
+        depth=4,
+        latent_dim=50,
+        mask_l1=0.0,
+    ),
 }
 
 
@@ -124,9 +223,21 @@ def _choice(name, value, allowed):
 def validate_config(config):
     """Checks a config before anything is built; one-line ValueError naming the field."""
     _choice("model", config.model, MODELS)
-    _choice("data", config.data, DATA)
+    _check_data_name(config.data)
     _choice("g_norm", config.g_norm, NORMS)
-    _choice("d_norm", config.d_norm, NORMS)
+    # "spectral" (spectral normalisation) exists in the discriminators of keras_vgan/models/
+    # other than VGAN's.
+    _choice("d_norm", config.d_norm, NORMS if config.model == "vgan" else D_NORMS)
+    augment_lib.parse_policy(config.augment)
+    num_classes = config.num_classes
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
+        raise ValueError(f"num_classes={num_classes!r} must be an integer >= 0 (0 = unconditional)")
+    if num_classes and num_classes != DATA_CLASSES.get(config.data):
+        have = ", ".join(f"{k} ({v})" for k, v in DATA_CLASSES.items())
+        raise ValueError(
+            f"num_classes={num_classes} does not match the labels of data={config.data!r}; "
+            f"data sets with labels (classes): {have}"
+        )
     _choice("loss", config.loss, tuple(losses_lib.ADVERSARIAL_LOSSES))
     from keras_vgan.distribute import STRATEGIES
 
@@ -149,7 +260,7 @@ def validate_config(config):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
     check_geometry(config.frames, config.size, config.depth, config.channels)
-    allowed = DATA_CHANNELS[config.data]
+    allowed = DATA_CHANNELS.get(config.data, (1, 3))
     if config.channels not in allowed:
         raise ValueError(
             f"channels={config.channels} is not available for data={config.data!r}; "
@@ -160,34 +271,21 @@ def validate_config(config):
             f"d_norm='batch' with gp_weight={config.gp_weight} is unsound "
             "(batch statistics mix the samples the penalty treats separately); use 'layer' or 'none'"
         )
+    if config.data not in DATA:
+        data_source(config)  # opens and probes the data: one-line error if none is usable
 
 
 def build_gan(config):
     """Builds and compiles the ``VideoGAN`` of a config (call inside a strategy scope)."""
     validate_config(config)
-    generator = VGANGenerator(
-        latent_dim=config.latent_dim,
-        frames=config.frames,
-        size=config.size,
-        channels=config.channels,
-        widths=default_widths(config.width, config.depth),
-        norm=config.g_norm,
-        name="generator",
-    )
-    discriminator = VGANDiscriminator(
-        frames=config.frames,
-        size=config.size,
-        channels=config.channels,
-        widths=default_widths(config.width, config.depth, reverse=True),
-        norm=config.d_norm,
-        name="discriminator",
-    )
+    generator, discriminator = build_networks(config)
     gan = VideoGAN(
         generator,
         discriminator,
         d_steps=config.d_steps,
         ema_decay=config.ema_decay,
         seed=config.seed,
+        conditional=config.num_classes > 0,
         name=f"{config.model}_gan",
     )
     gan.compile(
@@ -201,17 +299,134 @@ def build_gan(config):
         gp_weight=config.gp_weight,
         r1_gamma=config.r1_gamma,
         mask_l1=config.mask_l1,
+        augment=config.augment,
     )
     return gan
+
+
+def build_networks(config):
+    """The ``(generator, discriminator)`` of a config's ``model`` (not validated here)."""
+    g_widths = default_widths(config.width, config.depth)
+    d_widths = default_widths(config.width, config.depth, reverse=True)
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    nc = config.num_classes
+    g_cond = dict(num_classes=nc) if nc else {}
+    if config.model == "vgan":
+        g_cls, d_cls = (
+            (ConditionalVGANGenerator, ConditionalVGANDiscriminator)
+            if nc
+            else (VGANGenerator, VGANDiscriminator)
+        )
+        cond = dict(num_classes=nc) if nc else {}
+        generator = g_cls(
+            latent_dim=config.latent_dim,
+            widths=g_widths,
+            norm=config.g_norm,
+            name="generator",
+            **clip,
+            **cond,
+        )
+        discriminator = d_cls(
+            widths=d_widths, norm=config.d_norm, name="discriminator", **clip, **cond
+        )
+    elif config.model == "frame_gan":
+        generator = FrameGenerator(
+            frame_latent_dim=config.latent_dim,
+            widths=g_widths,
+            norm=config.g_norm,
+            name="generator",
+            **clip,
+            **g_cond,
+        )
+        discriminator = FrameDiscriminator(
+            widths=d_widths, norm=config.d_norm, num_classes=nc, name="discriminator", **clip
+        )
+    elif config.model == "tgan":
+        # Temporal generator: depth x2 layers over time, as wide as the image generator.
+        generator = TGANGenerator(
+            latent_dim=config.latent_dim,
+            widths=g_widths,
+            temporal_widths=g_widths,
+            frame_latent_dim=config.latent_dim,
+            norm=config.g_norm,
+            name="generator",
+            **clip,
+            **g_cond,
+        )
+        discriminator = TGANDiscriminator(
+            widths=d_widths, norm=config.d_norm, num_classes=nc, name="discriminator", **clip
+        )
+    elif config.model == "mocogan":
+        generator = MoCoGANGenerator(
+            content_dim=config.latent_dim,
+            motion_dim=MOCOGAN_MOTION_DIM,
+            widths=g_widths,
+            norm=config.g_norm,
+            name="generator",
+            **clip,
+            **g_cond,
+        )
+        discriminator = MoCoGANDiscriminator(
+            image_widths=d_widths,
+            video_widths=d_widths,
+            norm=config.d_norm,
+            num_classes=nc,
+            name="discriminator",
+            **clip,
+        )
+    else:
+        raise ValueError(f"model={config.model!r} is not one of {', '.join(MODELS)}")
+    return generator, discriminator
+
+
+def _check_data_name(data):
+    """A built-in name, ``tfds:NAME`` or an existing path; one-line ValueError otherwise."""
+    if not isinstance(data, str) or not data:
+        raise ValueError(f"data={data!r} must be a built-in name, a path or tfds:NAME")
+    if data in DATA or data.startswith("tfds:"):
+        return
+    import os
+
+    if not os.path.exists(os.path.expanduser(data)):
+        raise ValueError(
+            f"data={data!r} is neither a built-in data set ({', '.join(DATA)}), "
+            "tfds:NAME nor an existing path"
+        )
+
+
+def data_source(config):
+    """The ``keras_vgan.data`` source of a config whose ``data`` is a path or ``tfds:NAME``.
+
+    Files are probed once per process while they are unchanged (``validate_config``
+    and ``build_train_dataset`` share the result); a path with nothing readable raises
+    a one-line ``DataError`` (a ValueError), each bad file a warning line.
+    """
+    from keras_vgan import data as data_lib
+
+    return data_lib.sources.open_source_cached(
+        config.data, frames=config.frames, size=config.size, channels=config.channels
+    )
 
 
 def build_train_dataset(config, start_step=0):
     """The infinite training stream of a config, batched, starting at ``start_step``.
 
     Clip ``i`` of the built-in data is a pure function of ``(seed, i)``, so a
-    run resumed at step ``s`` continues with clip ``s * batch_size``.
+    run resumed at step ``s`` continues with clip ``s * batch_size``. Data on
+    disk (a path or ``tfds:NAME``) is cut into clips of the config's frames and
+    size, reshuffled each epoch from ``(seed, epoch)``; a resumed run skips the
+    clips already used, which continues the same stream while the files are
+    unchanged and none fails to decode after the start-up probe.
     """
     from keras_vgan import data as data_lib
+
+    if config.data not in DATA:
+        return data_source(config).dataset(
+            batch_size=config.batch_size,
+            seed=config.seed,
+            start_index=start_step * config.batch_size,
+            drop_remainder=True,
+        )
 
     kwargs = dict(
         frames=config.frames,
@@ -222,4 +437,6 @@ def build_train_dataset(config, start_step=0):
     )
     if config.data == "shapes":
         kwargs["channels"] = config.channels
+    if config.num_classes:
+        kwargs["return_labels"] = True  # (clips, labels) batches for conditional models
     return data_lib.builtin_dataset(config.data, **kwargs)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from distributed_case import global_batch, make_gan
 
 from keras_vgan.engine import VideoGAN
 from keras_vgan.models import VGANDiscriminator, VGANGenerator
@@ -227,29 +228,27 @@ def test_bad_arguments_raise_one_line_errors():
         gan.compile(gp_weight=-1)
 
 
-def _one_step_weights(strategy, batch):
+def _one_step(strategy):
     with strategy.scope():
-        gan = tiny_gan(seed=5, ema_decay=0.9)
-        gan.compile(mask_l1=0.1)
-        gan.set_weights(_one_step_weights.initial)
-    ds = tf.data.Dataset.from_tensors(batch)
-    history = gan.fit(ds, epochs=1, verbose=0).history
-    return snapshot(gan.weights), history
+        gan = make_gan()  # seeded: identical initial weights under both strategies
+    initial = snapshot(gan.weights)
+    history = gan.fit(tf.data.Dataset.from_tensors(global_batch()), epochs=1, verbose=0).history
+    return initial, snapshot(gan.weights), history
 
 
 def test_mirrored_two_replicas_take_the_same_step_as_one_device():
     cpus = tf.config.list_logical_devices("CPU")
     if len(cpus) < 2:
         pytest.skip("needs two logical CPU devices (configured in conftest before TF starts)")
-    _one_step_weights.initial = tiny_gan(seed=5).get_weights()
-    batch = clips(8, seed=4)
-    one, h1 = _one_step_weights(tf.distribute.OneDeviceStrategy("/cpu:0"), batch)
-    two, h2 = _one_step_weights(tf.distribute.MirroredStrategy([cpus[0].name, cpus[1].name]), batch)
+    init, one, h1 = _one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    init2, two, h2 = _one_step(tf.distribute.MirroredStrategy([cpus[0].name, cpus[1].name]))
     assert len(one) == len(two) > 0
+    for a, b in zip(init, init2, strict=True):
+        np.testing.assert_array_equal(a, b)
     moved = 0
-    for a, b, init in zip(one, two, _one_step_weights.initial, strict=True):
+    for a, b, w0 in zip(one, two, init, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-        moved += not np.allclose(a, init)
+        moved += not np.allclose(a, w0)
     assert moved > len(one) // 2  # the step really changed the weights
     for key in h1:
         np.testing.assert_allclose(h1[key], h2[key], rtol=1e-4, atol=1e-5)

@@ -62,16 +62,30 @@ def _activation(name):
 SUBPIXEL_MAX_CHANNELS = 4  # measured crossover (2-core AVX-512): 1-4 faster, 8 even, >= 16 slower
 
 
+def _subpixel_taps():
+    """``[8, 8]`` flat positions in a 4x4x4 kernel: tap ``t`` of parity ``p`` (both row-major 2x2x2).
+
+    Per axis, tap ``t`` of parity ``p`` is kernel index ``3 - p - 2 t``.
+    """
+    taps = np.zeros((8, 8), np.int32)
+    for t in range(8):
+        for p in range(8):
+            index = 0
+            for shift in (2, 1, 0):
+                index = index * 4 + 3 - ((p >> shift) & 1) - 2 * ((t >> shift) & 1)
+            taps[t, p] = index
+    return taps
+
+
 def _subpixel_kernel(kernel):
     """``[4, 4, 4, C_out, C_in]`` transposed-conv kernel -> ``[2, 2, 2, C_in, 8 * C_out]``.
 
-    Tap t of parity p on an axis is ``w[3 - p - 2t]``, i.e. reversed index
-    ``2t + p``; output channels are ordered ``(p_t, p_h, p_w, c_out)``.
+    Output channels are ordered ``(p_t, p_h, p_w, c_out)``. A gather and a 4D
+    transpose (not an 8D one) so that TFLite conversion needs builtin ops only.
     """
     c_out, c_in = kernel.shape[3], kernel.shape[4]
-    w = tf.reverse(kernel, [0, 1, 2])
-    w = tf.reshape(w, [2, 2, 2, 2, 2, 2, c_out, c_in])  # (t_t, p_t, t_h, p_h, t_w, p_w, o, i)
-    w = tf.transpose(w, [0, 2, 4, 7, 1, 3, 5, 6])  # (t_t, t_h, t_w, i, p_t, p_h, p_w, o)
+    w = tf.gather(tf.reshape(kernel, [64, c_out, c_in]), _subpixel_taps())  # [t, p, o, i]
+    w = tf.transpose(w, [0, 3, 1, 2])  # [t, i, p, o]
     return tf.reshape(w, [2, 2, 2, c_in, 8 * c_out])
 
 

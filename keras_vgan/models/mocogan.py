@@ -1,0 +1,326 @@
+"""MoCoGAN: motion and content decomposed, Tulyakov, Liu, Yang & Kautz (2018).
+
+"MoCoGAN: Decomposing Motion and Content for Video Generation", CVPR 2018.
+A clip is a trajectory in latent space: a *content* code ``z_C`` fixed over
+the clip, an optional *categorical* (action) code ``z_A`` also fixed, and a
+*motion* code ``z_M^(k)`` per frame, the output of a recurrent cell (GRU)
+driven by i.i.d. noise ``eps^(k)`` from a random initial state ``h^(0)``.
+Frame ``k`` is rendered from ``[z_C, z_A, z_M^(k)]`` by a 2D DCGAN image
+generator (time folded into the batch). Two discriminators judge the result:
+an image discriminator ``D_I`` on single frames and a video discriminator
+``D_V`` (3D convolutions) on clips; ``MoCoGANDiscriminator`` returns both
+logits as a dict and the engine sums the two adversarial losses. The paper
+uses ``dim z_C = 50``, ``dim z_M = 10`` and 64x64 frames.
+
+Noise layout: ``z = [z_C | h^(0) | eps^(1) ... eps^(T)]``, so
+``latent_dim = content_dim + (frames + 1) * motion_dim`` and a standard
+normal ``z`` is exactly the paper's noise. Because the GRU is causal, clips of
+other lengths come from the same ``z``: ``call(z, frames=N)`` (or
+``VideoGAN.generate(z, frames=N)``, the EMA generator) with ``N < T`` returns
+the first ``N`` frames of the training-length clip, and with ``N > T`` draws
+the innovations of steps ``T+1..N`` from ``motion_seed`` (a draw for the
+whole batch: clip ``b`` gets row ``b``).
+
+The categorical code is the class label (``num_classes > 0``, with
+``VideoGAN(conditional=True)``): a learned embedding of the label, the
+paper's one-hot code followed by a linear layer. The paper also trains it
+without labels with an InfoGAN-style mutual-information loss; that loss is
+not implemented (labels are required when ``num_classes > 0``). The video
+discriminator then adds the projection term of Miyato & Koyama (2018) in
+place of the paper's auxiliary classifier.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_vgan.layers.conditioning import (
+    ProjectionHead,
+    check_num_classes,
+    label_embedding,
+    labels_vector,
+)
+from keras_vgan.models.frame_gan import (
+    D_NORMS,
+    ImageDecoder,
+    ImageEncoder,
+    check_norm,
+    check_positive,
+    check_size,
+    logit_head,
+)
+from keras_vgan.models.tgan import VideoEncoder
+from keras_vgan.models.vgan import check_geometry
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class MoCoGANGenerator(keras.Model):
+    """MoCoGAN generator: content code + GRU motion codes -> per-frame DCGAN image generator.
+
+    Args:
+        content_dim: size of the content code ``z_C`` (paper: 50).
+        motion_dim: size of the motion code, the GRU state and its input
+            noise (paper: 10).
+        frames: training clip length ``T``.
+        size: frame height and width (a multiple of ``2**len(widths)``).
+        channels: output channels.
+        widths: image generator widths, coarsest to finest.
+        norm: ``"batch"``, ``"layer"`` or ``"none"`` (image generator).
+        num_classes: > 0 adds the categorical code from ``labels=``.
+        embed_dim: size of the categorical code's embedding.
+
+    Call maps ``z`` ``[B, latent_dim]`` (layout in the module docstring) to
+    ``[B, frames, H, W, C]`` in [-1, 1]; ``frames=N`` samples ``N`` frames
+    (``motion_seed`` is used only for ``N > T``).
+    """
+
+    def __init__(
+        self,
+        content_dim=50,
+        motion_dim=10,
+        frames=16,
+        size=64,
+        channels=3,
+        widths=(512, 256, 128, 64),
+        norm="batch",
+        num_classes=0,
+        embed_dim=32,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_positive(
+            content_dim=content_dim, motion_dim=motion_dim, frames=frames, embed_dim=embed_dim
+        )
+        # === Config ===
+        self.content_dim = content_dim
+        self.motion_dim = motion_dim
+        self.frames = frames
+        self.size = size
+        self.channels = channels
+        self.widths = tuple(int(w) for w in widths)
+        self.norm = check_norm(norm)
+        self.num_classes = check_num_classes(num_classes)
+        self.embed_dim = embed_dim
+        self.latent_dim = content_dim + (frames + 1) * motion_dim
+        # === Layers ===
+        self.label_embedding = (
+            label_embedding(num_classes, embed_dim) if self.num_classes else None
+        )
+        self.gru = keras.layers.GRU(motion_dim, return_sequences=True, name="motion_gru")
+        self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
+        self.build((None, self.latent_dim))
+
+    def build(self, input_shape):
+        labels = keras.KerasTensor((1,), dtype="int32") if self.num_classes else None
+        self.call(keras.KerasTensor((1, self.latent_dim)), labels=labels)
+        self.built = True
+
+    def _split(self, z, frames, motion_seed):
+        """``z`` -> content ``[B, C]``, ``h0`` ``[B, M]``, innovations ``[B, frames, M]``."""
+        if z.shape[-1] is not None and z.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"z has {z.shape[-1]} features; this MoCoGAN generator takes "
+                f"latent_dim={self.latent_dim} (content {self.content_dim} + "
+                f"({self.frames} + 1) x motion {self.motion_dim})"
+            )
+        c, m = self.content_dim, self.motion_dim
+        content, h0 = z[:, :c], z[:, c : c + m]
+        eps = ops.reshape(z[:, c + m :], (-1, self.frames, m))
+        if frames < self.frames:
+            eps = eps[:, :frames]
+        elif frames > self.frames:
+            shape = tf.stack([tf.shape(z)[0], frames - self.frames, m])
+            seed = [int(motion_seed), 0x6D6F636F]
+            extra = tf.random.stateless_normal(shape, seed=seed, dtype=z.dtype)
+            eps = ops.concatenate([eps, extra], axis=1)
+        return content, h0, eps
+
+    def motion_codes(self, z, frames=None, motion_seed=0, training=False):
+        """The GRU's motion codes ``z_M`` ``[B, frames, motion_dim]``."""
+        frames = self._frames(frames)
+        _, h0, eps = self._split(ops.cast(z, self.compute_dtype), frames, motion_seed)
+        return self.gru(eps, initial_state=h0, training=training)
+
+    def _frames(self, frames):
+        frames = self.frames if frames is None else frames
+        check_positive(frames=frames)
+        return frames
+
+    def call(self, z, labels=None, training=False, frames=None, motion_seed=0):
+        frames = self._frames(frames)
+        z = ops.cast(z, self.compute_dtype)
+        content, h0, eps = self._split(z, frames, motion_seed)
+        motion = self.gru(eps, initial_state=h0, training=training)  # [B, N, M]
+        code = content
+        if self.num_classes:
+            category = self.label_embedding(labels_vector(labels))
+            code = ops.concatenate([content, ops.cast(category, z.dtype)], axis=-1)
+        # Fixed codes repeated per frame; time folded into the batch (row b * N + k).
+        per_frame = ops.concatenate(
+            [ops.repeat(code, frames, axis=0), ops.reshape(motion, (-1, self.motion_dim))],
+            axis=-1,
+        )
+        images = self.decoder(per_frame, training=training)
+        return ops.reshape(images, (-1, frames, self.size, self.size, self.channels))
+
+    def compute_output_spec(self, z, labels=None, training=False, frames=None, motion_seed=0):
+        frames = self._frames(frames)
+        return keras.KerasTensor((z.shape[0], frames, self.size, self.size, self.channels))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            content_dim=self.content_dim,
+            motion_dim=self.motion_dim,
+            frames=self.frames,
+            size=self.size,
+            channels=self.channels,
+            widths=list(self.widths),
+            norm=self.norm,
+            num_classes=self.num_classes,
+            embed_dim=self.embed_dim,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class MoCoGANDiscriminator(keras.Model):
+    """MoCoGAN's two discriminators: ``D_I`` on frames and ``D_V`` on clips.
+
+    Args:
+        frames, size, channels: the clip shape it judges (``frames`` and
+            ``size`` multiples of ``2**len(video_widths)``).
+        image_widths: ``D_I`` widths, finest to coarsest.
+        video_widths: ``D_V`` widths, finest to coarsest.
+        norm: ``"batch"``, ``"layer"``, ``"none"`` or ``"spectral"`` (both).
+        num_classes: > 0 adds the projection term to ``D_V``:
+            ``call(video, labels=...)``.
+        image_frames: frames per clip ``D_I`` judges; 0 (default) = all of
+            them. With ``0 < k < frames``, training calls pick ``k`` frames per
+            clip at random (with replacement) and other calls ``k`` evenly
+            spaced frames. The draw is stateless from ``(seed, n)`` with ``n``
+            a saved counter of training calls, so it is reproducible and a
+            reloaded or resumed model continues the same draws (under a
+            distribution strategy every replica uses the same seed).
+        seed: seed of that frame sampling.
+
+    Call maps ``[B, T, H, W, C]`` to ``{"image": [B, k], "video": [B, 1]}``.
+    """
+
+    def __init__(
+        self,
+        frames=16,
+        size=64,
+        channels=3,
+        image_widths=(64, 128, 256, 512),
+        video_widths=(64, 128, 256, 512),
+        norm="batch",
+        num_classes=0,
+        image_frames=0,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        image_widths = tuple(int(w) for w in image_widths)
+        video_widths = tuple(int(w) for w in video_widths)
+        check_geometry(frames, size, len(video_widths), channels)
+        check_size(size, len(image_widths))
+        if not isinstance(image_frames, int) or not 0 <= image_frames <= frames:
+            raise ValueError(f"image_frames={image_frames!r} must be in [0, frames={frames}]")
+        # === Config ===
+        self.frames = frames
+        self.size = size
+        self.channels = channels
+        self.image_widths = image_widths
+        self.video_widths = video_widths
+        self.norm = check_norm(norm, D_NORMS)
+        self.num_classes = check_num_classes(num_classes)
+        self.image_frames = image_frames
+        self.seed = int(seed)
+        spectral = norm == "spectral"
+        si = size // 2 ** len(image_widths)
+        dv = 2 ** len(video_widths)
+        # === Image discriminator D_I ===
+        self.image_encoder = ImageEncoder(image_widths, norm, name="image_encoder")
+        self.image_head = logit_head((si, si), rank=2, spectral=spectral)
+        # === Video discriminator D_V ===
+        self.video_encoder = VideoEncoder(video_widths, norm, name="video_encoder")
+        self.video_head = logit_head((frames // dv, size // dv, size // dv), 3, spectral)
+        self.projection = (
+            ProjectionHead(num_classes, video_widths[-1], spectral_norm=spectral)
+            if self.num_classes
+            else None
+        )
+        # === Randomness ===
+        self.sampler_calls = self.add_weight(
+            shape=(),
+            initializer="zeros",
+            dtype="int64",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="frame_sampler_calls",
+        )
+        self.build((None, frames, size, size, channels))
+
+    def build(self, input_shape):
+        labels = keras.KerasTensor((1,), dtype="int32") if self.num_classes else None
+        video = keras.KerasTensor((1, self.frames, self.size, self.size, self.channels))
+        self.call(video, labels=labels)
+        self.built = True
+
+    @property
+    def judged_frames(self):
+        """``k``: how many frames per clip ``D_I`` judges."""
+        return self.image_frames or self.frames
+
+    def _sample_frames(self, video, training):
+        k = self.judged_frames
+        if k == self.frames:
+            return video
+        if training:
+            seed = tf.stack([tf.constant(self.seed, tf.int64), self.sampler_calls.value])
+            self.sampler_calls.assign_add(1)
+            shape = tf.stack([tf.shape(video)[0], k])
+            index = tf.random.stateless_uniform(
+                shape, seed=seed, minval=0, maxval=self.frames, dtype=tf.int32
+            )
+            return tf.gather(video, index, axis=1, batch_dims=1)  # [B, k, H, W, C]
+        index = np.round(np.linspace(0, self.frames - 1, k)).astype("int32")
+        return ops.take(video, index, axis=1)
+
+    def call(self, video, labels=None, training=False):
+        video = ops.cast(video, self.compute_dtype)
+        # D_I: k frames per clip, folded into the batch -> one logit per frame.
+        frames = self._sample_frames(video, training)
+        x = ops.reshape(frames, (-1, self.size, self.size, self.channels))
+        h = self.image_encoder(x, training=training)
+        image = ops.reshape(self.image_head(h, training=training), (-1, self.judged_frames))
+        # D_V: the whole clip.
+        v = self.video_encoder(video, training=training)
+        logits = ops.reshape(self.video_head(v, training=training), (-1, 1))
+        if self.num_classes:
+            logits = logits + self.projection(v, labels, training=training)
+        return {"image": image, "video": logits}
+
+    def compute_output_spec(self, video, labels=None, training=False):
+        b = video.shape[0]
+        return {
+            "image": keras.KerasTensor((b, self.judged_frames)),
+            "video": keras.KerasTensor((b, 1)),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            frames=self.frames,
+            size=self.size,
+            channels=self.channels,
+            image_widths=list(self.image_widths),
+            video_widths=list(self.video_widths),
+            norm=self.norm,
+            num_classes=self.num_classes,
+            image_frames=self.image_frames,
+            seed=self.seed,
+        )
+        return config

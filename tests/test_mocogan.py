@@ -1,0 +1,142 @@
+"""MoCoGAN: content/motion decomposition, variable-length sampling, two discriminators."""
+
+import keras
+import numpy as np
+import pytest
+from zoo_case import (
+    FRAMES,
+    SIZE,
+    check_video,
+    clips,
+    dataset,
+    fit_changes_weights,
+    noise,
+    round_trip,
+)
+
+from keras_vgan.engine import VideoGAN
+from keras_vgan.models import MoCoGANDiscriminator, MoCoGANGenerator
+
+CONTENT, MOTION = 6, 3
+
+
+def tiny_generator(channels=1, **kwargs):
+    return MoCoGANGenerator(
+        content_dim=CONTENT,
+        motion_dim=MOTION,
+        frames=FRAMES,
+        size=SIZE,
+        channels=channels,
+        widths=(8, 4),
+        **kwargs,
+    )
+
+
+def tiny_discriminator(channels=1, **kwargs):
+    return MoCoGANDiscriminator(
+        frames=FRAMES,
+        size=SIZE,
+        channels=channels,
+        image_widths=(4, 8),
+        video_widths=(4, 8),
+        **kwargs,
+    )
+
+
+def tiny(channels=1, d_kwargs=None, **kwargs):
+    return VideoGAN(tiny_generator(channels), tiny_discriminator(channels, **(d_kwargs or {})), **kwargs)
+
+
+def test_noise_layout_content_fixed_motion_causal():
+    g = tiny_generator(channels=3)
+    assert g.latent_dim == CONTENT + (FRAMES + 1) * MOTION
+    z = np.random.default_rng(0).standard_normal((2, g.latent_dim)).astype("float32")
+    video = g(z).numpy()
+    check_video(video, 2, channels=3)
+    assert not np.allclose(video[:, 0], video[:, -1])
+    assert g.motion_codes(z).shape == (2, FRAMES, MOTION)
+    # The content code changes every frame of the clip.
+    z_c = z.copy()
+    z_c[:, :CONTENT] += 1.0
+    assert all(not np.allclose(a, b) for a, b in zip(g(z_c).numpy()[0], video[0], strict=True))
+    # The innovation of step 3 changes frames 3.. only: motion is causal.
+    z_m = z.copy()
+    start = CONTENT + MOTION + 2 * MOTION
+    z_m[:, start : start + MOTION] += 1.0
+    other = g(z_m).numpy()
+    np.testing.assert_array_equal(other[:, :2], video[:, :2])
+    assert not np.allclose(other[:, 2:], video[:, 2:])
+
+
+def test_clips_of_other_lengths_from_the_same_noise():
+    gan = tiny(ema_decay=0.9)
+    gan.compile()
+    gan.fit(dataset(), epochs=1, verbose=0)
+    z = noise(gan, 2)
+    full = gan.generate(z).numpy()  # EMA generator
+    short = gan.generate(z, frames=2).numpy()
+    long = gan.generate(z, frames=9, motion_seed=5).numpy()
+    check_video(short, 2, frames=2)
+    check_video(long, 2, frames=9)
+    np.testing.assert_allclose(short, full[:, :2], atol=1e-6)  # a prefix of the clip
+    np.testing.assert_allclose(long[:, :FRAMES], full, atol=1e-6)
+    np.testing.assert_array_equal(gan.generate(z, frames=9, motion_seed=5).numpy(), long)
+    assert not np.allclose(gan.generate(z, frames=9, motion_seed=6).numpy()[:, FRAMES:], long[:, FRAMES:])
+    # The EMA generator is what generate() samples, at any length.
+    np.testing.assert_array_equal(long, gan.ema_generator(z, frames=9, motion_seed=5).numpy())
+    assert not np.allclose(long, gan.generate(z, frames=9, motion_seed=5, use_ema=False).numpy())
+
+
+def test_discriminator_returns_image_and_video_heads():
+    d = tiny_discriminator()
+    out = d(clips(3))
+    assert set(out) == {"image", "video"}
+    assert out["image"].shape == (3, FRAMES) and out["video"].shape == (3, 1)
+    # k sampled frames: random (but seeded) while training, evenly spaced otherwise.
+    a, b = tiny_discriminator(image_frames=2, seed=3), tiny_discriminator(image_frames=2, seed=3)
+    b.set_weights(a.get_weights())
+    x = clips(3)
+    assert a(x)["image"].shape == (3, 2)
+    first = [a(x, training=True)["image"].numpy() for _ in range(3)]
+    second = [b(x, training=True)["image"].numpy() for _ in range(3)]
+    np.testing.assert_array_equal(first, second)
+    assert not all(np.allclose(first[0], f) for f in first[1:])
+    single = a.image_head(a.image_encoder(x[:, -1])).numpy().reshape(3)
+    np.testing.assert_allclose(a(x)["image"].numpy()[:, 1], single, atol=1e-6)  # frames 0, T-1
+
+
+def test_fit_trains_generator_and_both_discriminators():
+    gan = tiny()
+    fit_changes_weights(gan, dataset())
+
+
+def test_gradient_penalty_with_image_and_video_heads():
+    gan = tiny(d_kwargs=dict(norm="layer", image_frames=2))
+    history = fit_changes_weights(
+        gan, dataset(), loss="wgan", gp_weight=10.0, may_stay=("head/bias",)
+    )
+    assert history["gp"][-1] > 0
+
+
+def test_keras_round_trip(tmp_path):
+    gan = tiny(d_kwargs=dict(norm="spectral", image_frames=2), ema_decay=0.9)
+    gan.compile(loss="hinge")
+    gan.fit(dataset(), epochs=1, verbose=0)
+    loaded = round_trip(gan, tmp_path, noise(gan), video=clips(2), frames=7, motion_seed=2)
+    # The frame sampler's state is saved: both draw the same frames next.
+    x = clips(2)
+    keras.tree.map_structure(
+        np.testing.assert_array_equal,
+        keras.tree.map_structure(np.asarray, loaded.discriminator(x, training=True)),
+        keras.tree.map_structure(np.asarray, gan.discriminator(x, training=True)),
+    )
+
+
+def test_bad_arguments_name_the_value():
+    with pytest.raises(ValueError, match="image_frames=5 must be in"):
+        tiny_discriminator(image_frames=5)
+    g = tiny_generator()
+    with pytest.raises(ValueError, match="latent_dim=21"):
+        g(np.zeros((1, 5), "float32"))
+    with pytest.raises(ValueError, match="frames=0 must be a positive integer"):
+        g(np.zeros((1, g.latent_dim), "float32"), frames=0)
