@@ -9,16 +9,31 @@ Defaults are the VGAN paper configuration: 32 frames of 64x64x3, generator
 widths 512-256-128-64 (``--width 64 --depth 4``), batch 8, built with
 ``presets.build_gan`` from ``--preset vgan_paper``.
 
+``--model frame_gan|tgan|mocogan`` measures another family of
+``keras_vgan.models`` at the same clip size and widths (its RGB-shapes preset
+``MODEL_PRESETS[model]`` with the geometry flags applied); ``--model all``
+measures every family in turn and ends with a one-table summary::
+
+    .venv/bin/python benchmarks/train_throughput.py --model all --steps 3 --warmup 1
+
 What is measured:
 
 * ``matmul``: this machine's fp32 ``tf.linalg.matmul`` of two 2048x2048
-  matrices inside a ``tf.function`` (after warm-up), timed over several
-  repetitions; the *median* repetition is the reference figure (the best is
-  printed too).
+  matrices inside a ``tf.function`` (after warm-up), timed in the same process
+  ``--matmul-reps`` times before the run and once after each timed step
+  (outside the step's time); the *median* of these is the reference figure
+  (the best is printed too).
 * the training step: ``model.fit`` on a ``tf.data`` dataset of one constant
   batch repeated (so input is not measured), ``--warmup`` steps first (tracing
-  and first-call costs), then ``--steps`` steps timed with
-  ``time.perf_counter`` around ``fit``.
+  and first-call costs, untimed), then ``--steps`` steps, each timed with
+  ``time.perf_counter`` from Keras' batch-begin to batch-end callbacks (the
+  end waits for the step's logged loss). The *median* step is the figure;
+  ``fit()``'s own wall time (iterator set-up and teardown) is printed apart.
+* ``cpu share``: this process's CPU time over wall time x cores during the
+  timed steps; well under ~95% on a CPU run means other processes took cores
+  and the figures are not clean.
+
+``achieved = step FLOPs / median step time``; ``ratio = achieved / matmul``.
 
 FLOP convention (analytic, from layer shapes, see ``analytic_flops``):
 
@@ -47,10 +62,26 @@ import statistics
 import sys
 import time
 
+# The preset each model family is measured with (geometry flags then applied).
+MODEL_PRESETS = {
+    "vgan": "vgan_paper",
+    "frame_gan": "frame_gan_shapes",
+    "tgan": "tgan_shapes",
+    "mocogan": "mocogan_shapes",
+}
+
 
 def _parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", default="vgan_paper", help="keras_vgan.presets name")
+    p.add_argument(
+        "--model",
+        default="vgan",
+        choices=tuple(MODEL_PRESETS) + ("all",),
+        help="model family (its preset: MODEL_PRESETS); all = each in turn + a summary",
+    )
+    p.add_argument(
+        "--preset", default=None, help="keras_vgan.presets name (default: the model's preset)"
+    )
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--frames", type=int, default=32)
     p.add_argument("--size", type=int, default=64)
@@ -207,8 +238,8 @@ def step_flops(g_forward, d_forward, d_steps=1):
 
 
 # ---------------------------------------------------------------- matmul
-def matmul_gflops(n=2048, reps=10, warmup=3):
-    """fp32 ``tf.linalg.matmul`` of n x n matrices in a tf.function; (median, best) GFLOP/s."""
+def matmul_probe(n=2048, warmup=3):
+    """A callable timing one fp32 ``tf.linalg.matmul`` of n x n matrices (tf.function); GFLOP/s."""
     import tensorflow as tf
 
     a = tf.random.normal((n, n), dtype=tf.float32, seed=1)
@@ -220,13 +251,20 @@ def matmul_gflops(n=2048, reps=10, warmup=3):
 
     for _ in range(warmup):
         mm(a, b).numpy()
-    times = []
-    for _ in range(reps):
+
+    def probe():
         t0 = time.perf_counter()
         mm(a, b).numpy()
-        times.append(time.perf_counter() - t0)
-    flops = 2.0 * n**3
-    return flops / statistics.median(times) / 1e9, flops / min(times) / 1e9
+        return 2.0 * n**3 / (time.perf_counter() - t0) / 1e9
+
+    return probe
+
+
+def matmul_gflops(n=2048, reps=10, warmup=3):
+    """fp32 matmul GFLOP/s over ``reps`` repetitions after warm-up: (median, best)."""
+    probe = matmul_probe(n, warmup)
+    rates = [probe() for _ in range(reps)]
+    return statistics.median(rates), max(rates)
 
 
 # ----------------------------------------------------------------- train
@@ -234,7 +272,8 @@ class _StepTimer:
     """Per-step wall times of a fit (Keras callback built lazily to keep imports local)."""
 
     @staticmethod
-    def make():
+    def make(probe=None):
+        """``probe``: called after each timed step (outside its time), results kept."""
         import keras
 
         class Timer(keras.callbacks.Callback):
@@ -242,6 +281,7 @@ class _StepTimer:
                 super().__init__()
                 self.times = []
                 self.cpu_times = []  # process CPU time (all threads) per step
+                self.probes = []
 
             def on_train_batch_begin(self, batch, logs=None):
                 self._t, self._c = time.perf_counter(), time.process_time()
@@ -253,6 +293,8 @@ class _StepTimer:
                     break
                 self.times.append(time.perf_counter() - self._t)
                 self.cpu_times.append(time.process_time() - self._c)
+                if probe is not None:
+                    self.probes.append(probe())
 
         return Timer()
 
@@ -304,6 +346,32 @@ def device_lines(verbose=False):
 
 def main(argv=None):
     args = _parse_args(argv)
+    if args.model == "all" and args.preset:
+        sys.exit("--preset names one preset; leave it out with --model all")
+    models = tuple(MODEL_PRESETS) if args.model == "all" else (args.model,)
+    summary = [measure(args, args.preset or MODEL_PRESETS[m]) for m in models]
+    if len(summary) > 1:
+        print()
+        print(
+            "model zoo training throughput (same clip size; step = d_steps x (1G+6D) + 3G+2D;"
+            " conv/dense FLOPs only)"
+        )
+        head = ("model", "preset", "d_steps", "G GF/clip", "D GF/clip", "step GF", "s/step")
+        head += ("clips/s", "GFLOP/s", "of matmul")
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in summary:
+            print(
+                f"| {r['model']} | {r['preset']} | {r['d_steps']} | {r['g_clip']:.3f} | "
+                f"{r['d_clip']:.3f} | {r['step_gflop']:.1f} | {r['step_s']:.3f} | "
+                f"{r['clips_s']:.2f} | {r['gflops']:.1f} | {r['ratio']:.0%} |"
+            )
+        print(f"clip {summary[0]['clip']}, batch {args.batch}")
+    return 0
+
+
+def measure(args, preset):
+    """Times one preset's training step; prints its report, returns its summary row."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
     import numpy as np
     import tensorflow as tf
@@ -323,7 +391,7 @@ def main(argv=None):
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
 
-    config = presets.get_preset(args.preset)
+    config = presets.get_preset(preset)
     config = dataclasses.replace(
         config,
         batch_size=args.batch,
@@ -334,7 +402,11 @@ def main(argv=None):
         depth=args.depth,
     )
     load0 = os.getloadavg()[0]
-    mm_median, mm_best = matmul_gflops(args.matmul_size, args.matmul_reps)
+    # The matmul reference is taken in the same process and conditions: reps
+    # before the run, then one after each timed step (outside the step's time),
+    # so a slower or faster machine moves both figures together.
+    probe = matmul_probe(args.matmul_size)
+    mm_rates = [probe() for _ in range(args.matmul_reps)]
 
     gan = presets.build_gan(config)
     g_fwd, g_layers = analytic_flops(gan.generator, batch=args.batch, by_layer=True)
@@ -351,7 +423,7 @@ def main(argv=None):
         warm_s = time.perf_counter() - t0
     else:
         warm_s = 0.0
-    timer = _StepTimer.make()
+    timer = _StepTimer.make(probe)
     t0 = time.perf_counter()
     gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False, callbacks=[timer])
     elapsed = time.perf_counter() - t0
@@ -359,7 +431,15 @@ def main(argv=None):
     # steps: well below 100% on a CPU-only run means other processes took cores.
     cpu_share = sum(timer.cpu_times) / sum(timer.times) / len(os.sched_getaffinity(0))
     load1 = os.getloadavg()[0]
-    print("step times:", " ".join(f"{t:.2f}" for t in timer.times))
+    print(
+        "matmul GFLOP/s:",
+        " ".join(f"{r:.0f}" for r in mm_rates),
+        "| after each step:",
+        " ".join(f"{r:.0f}" for r in timer.probes),
+    )
+    mm_rates += timer.probes
+    mm_median, mm_best = statistics.median(mm_rates), max(mm_rates)
+    print("step times (s):", " ".join(f"{t:.2f}" for t in timer.times))
 
     times = timer.times
     # The median step is the figure: robust to a step slowed by another process.
@@ -369,7 +449,8 @@ def main(argv=None):
     rows = [
         (
             "configuration",
-            f"{args.preset}: {config.frames}x{config.size}x{config.size}x{config.channels}, "
+            f"{preset} ({config.model}): "
+            f"{config.frames}x{config.size}x{config.size}x{config.channels}, "
             f"batch {args.batch}, G widths {widths}, d_steps {config.d_steps}",
         ),
         ("dtype policy", keras.config.dtype_policy().name),
@@ -393,8 +474,8 @@ def main(argv=None):
         ("achieved", f"{achieved:9.1f} GFLOP/s  (step FLOPs / median step time)"),
         (
             "matmul fp32",
-            f"{mm_median:9.1f} GFLOP/s  ({args.matmul_size}^2 median of "
-            f"{args.matmul_reps}; best {mm_best:.1f})",
+            f"{mm_median:9.1f} GFLOP/s  (median of {len(mm_rates)} {args.matmul_size}^2 products: "
+            f"{args.matmul_reps} before + 1 after each step; best {mm_best:.1f})",
         ),
         ("ratio", f"{achieved / mm_median:9.1%}  achieved / matmul median (target >= 80%)"),
         ("load average", f"{load0:.2f} before, {load1:.2f} after (1 min)"),
@@ -418,7 +499,19 @@ def main(argv=None):
     for name, table in (("G", g_layers), ("D", d_layers)):
         for path, f in table.items():
             print(f"  {name} {path:<45} {f / 1e9:8.3f}")
-    return 0
+    return {
+        "model": config.model,
+        "preset": preset,
+        "clip": "x".join(str(n) for n in clip),
+        "d_steps": config.d_steps,
+        "g_clip": g_fwd / args.batch / 1e9,
+        "d_clip": d_fwd / args.batch / 1e9,
+        "step_gflop": flops / 1e9,
+        "step_s": step_s,
+        "clips_s": args.batch / step_s,
+        "gflops": achieved,
+        "ratio": achieved / mm_median,
+    }
 
 
 if __name__ == "__main__":

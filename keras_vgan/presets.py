@@ -234,9 +234,12 @@ def validate_config(config):
         raise ValueError(f"num_classes={num_classes!r} must be an integer >= 0 (0 = unconditional)")
     if num_classes and num_classes != DATA_CLASSES.get(config.data):
         have = ", ".join(f"{k} ({v})" for k, v in DATA_CLASSES.items())
+        if config.data in DATA_CLASSES:
+            what = f"does not match the labels of data={config.data!r}"
+        else:
+            what = f"needs labels and data={config.data!r} has none"
         raise ValueError(
-            f"num_classes={num_classes} does not match the labels of data={config.data!r}; "
-            f"data sets with labels (classes): {have}"
+            f"num_classes={num_classes} {what}; data sets with labels (classes): {have}"
         )
     _choice("loss", config.loss, tuple(losses_lib.ADVERSARIAL_LOSSES))
     from keras_vgan.distribute import STRATEGIES

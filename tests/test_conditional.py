@@ -77,7 +77,9 @@ def test_conditional_training_sampling_and_round_trip(family, tmp_path):
     assert not np.allclose(video[0], video[1])
     np.testing.assert_allclose(video[0], video[2], atol=1e-6)
     # Without labels, generate() cycles through the classes (sample grids).
-    np.testing.assert_array_equal(gan.generate(z).numpy(), gan.generate(z, labels=[0, 1, 2]).numpy())
+    np.testing.assert_array_equal(
+        gan.generate(z).numpy(), gan.generate(z, labels=[0, 1, 2]).numpy()
+    )
     round_trip(gan, tmp_path, z, video=clips(3), labels=np.array([2, 0, 1], "int32"))
 
 
@@ -122,7 +124,9 @@ def test_conditional_presets_build_and_read_labelled_data(preset):
 
 def test_config_validation_of_classes_and_norms():
     base = presets.get_preset("tgan_cond_shapes")
-    with pytest.raises(ValueError, match="num_classes=10 does not match the labels of data='shapes'"):
+    with pytest.raises(
+        ValueError, match="num_classes=10 does not match the labels of data='shapes'"
+    ):
         presets.validate_config(dataclasses.replace(base, num_classes=10))
     with pytest.raises(ValueError, match="num_classes=-1 must be an integer >= 0"):
         presets.validate_config(dataclasses.replace(base, num_classes=-1))

@@ -23,9 +23,7 @@ def tiny(d_norm="batch", channels=1, **kwargs):
     g = FrameGenerator(
         frame_latent_dim=D, frames=FRAMES, size=SIZE, channels=channels, widths=(8, 4)
     )
-    d = FrameDiscriminator(
-        frames=FRAMES, size=SIZE, channels=channels, widths=(4, 8), norm=d_norm
-    )
+    d = FrameDiscriminator(frames=FRAMES, size=SIZE, channels=channels, widths=(4, 8), norm=d_norm)
     return VideoGAN(g, d, **kwargs)
 
 
@@ -56,12 +54,6 @@ def test_discriminator_judges_single_frames(norm):
     np.testing.assert_allclose(np.delete(other, 2, axis=1), np.delete(logits, 2, axis=1), atol=1e-6)
 
 
-def test_fit_trains_both_networks():
-    gan = tiny()
-    history = fit_changes_weights(gan, dataset())
-    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
-
-
 def test_wgan_gp_on_per_frame_logits():
     # [B, T] logits: the penalty differentiates the per-clip mean of the frame logits.
     gan = tiny(d_norm="layer")
@@ -71,10 +63,11 @@ def test_wgan_gp_on_per_frame_logits():
     assert history["gp"][-1] > 0
 
 
-def test_keras_round_trip(tmp_path):
+def test_fit_then_keras_round_trip(tmp_path):
     gan = tiny(d_norm="spectral", ema_decay=0.9)
-    gan.compile(loss="hinge")
-    gan.fit(dataset(), epochs=1, verbose=0)
+    # While every hinge is active the last bias's gradients from real and fake cancel.
+    history = fit_changes_weights(gan, dataset(), loss="hinge", may_stay=("head/bias",))
+    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
     round_trip(gan, tmp_path, noise(gan), video=clips(2))
 
 
@@ -82,6 +75,8 @@ def test_bad_geometry_names_the_value():
     with pytest.raises(ValueError, match="size=18 cannot be produced by a depth-2 network"):
         FrameGenerator(frame_latent_dim=4, frames=3, size=18, channels=1, widths=(8, 4))
     with pytest.raises(ValueError, match="norm='spectral' is not one of"):
-        FrameGenerator(frame_latent_dim=4, frames=3, size=16, channels=1, widths=(8, 4), norm="spectral")
+        FrameGenerator(
+            frame_latent_dim=4, frames=3, size=16, channels=1, widths=(8, 4), norm="spectral"
+        )
     with pytest.raises(ValueError, match="frames=0 must be a positive integer"):
         FrameDiscriminator(frames=0, size=16, channels=1, widths=(4, 8))

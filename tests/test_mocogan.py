@@ -44,7 +44,9 @@ def tiny_discriminator(channels=1, **kwargs):
 
 
 def tiny(channels=1, d_kwargs=None, **kwargs):
-    return VideoGAN(tiny_generator(channels), tiny_discriminator(channels, **(d_kwargs or {})), **kwargs)
+    return VideoGAN(
+        tiny_generator(channels), tiny_discriminator(channels, **(d_kwargs or {})), **kwargs
+    )
 
 
 def test_noise_layout_content_fixed_motion_causal():
@@ -70,8 +72,10 @@ def test_noise_layout_content_fixed_motion_causal():
 
 def test_clips_of_other_lengths_from_the_same_noise():
     gan = tiny(ema_decay=0.9)
-    gan.compile()
-    gan.fit(dataset(), epochs=1, verbose=0)
+    # Move the generator away from its moving average (as training would).
+    rng = np.random.default_rng(0)
+    for w in gan.generator.trainable_variables:
+        w.assign(w.numpy() + 0.05 * rng.standard_normal(w.shape).astype("float32"))
     z = noise(gan, 2)
     full = gan.generate(z).numpy()  # EMA generator
     short = gan.generate(z, frames=2).numpy()
@@ -81,7 +85,9 @@ def test_clips_of_other_lengths_from_the_same_noise():
     np.testing.assert_allclose(short, full[:, :2], atol=1e-6)  # a prefix of the clip
     np.testing.assert_allclose(long[:, :FRAMES], full, atol=1e-6)
     np.testing.assert_array_equal(gan.generate(z, frames=9, motion_seed=5).numpy(), long)
-    assert not np.allclose(gan.generate(z, frames=9, motion_seed=6).numpy()[:, FRAMES:], long[:, FRAMES:])
+    assert not np.allclose(
+        gan.generate(z, frames=9, motion_seed=6).numpy()[:, FRAMES:], long[:, FRAMES:]
+    )
     # The EMA generator is what generate() samples, at any length.
     np.testing.assert_array_equal(long, gan.ema_generator(z, frames=9, motion_seed=5).numpy())
     assert not np.allclose(long, gan.generate(z, frames=9, motion_seed=5, use_ema=False).numpy())
@@ -105,11 +111,6 @@ def test_discriminator_returns_image_and_video_heads():
     np.testing.assert_allclose(a(x)["image"].numpy()[:, 1], single, atol=1e-6)  # frames 0, T-1
 
 
-def test_fit_trains_generator_and_both_discriminators():
-    gan = tiny()
-    fit_changes_weights(gan, dataset())
-
-
 def test_gradient_penalty_with_image_and_video_heads():
     gan = tiny(d_kwargs=dict(norm="layer", image_frames=2))
     history = fit_changes_weights(
@@ -118,10 +119,9 @@ def test_gradient_penalty_with_image_and_video_heads():
     assert history["gp"][-1] > 0
 
 
-def test_keras_round_trip(tmp_path):
+def test_fit_trains_generator_and_both_discriminators_then_keras_round_trip(tmp_path):
     gan = tiny(d_kwargs=dict(norm="spectral", image_frames=2), ema_decay=0.9)
-    gan.compile(loss="hinge")
-    gan.fit(dataset(), epochs=1, verbose=0)
+    fit_changes_weights(gan, dataset(), loss="hinge", may_stay=("head/bias",))
     loaded = round_trip(gan, tmp_path, noise(gan), video=clips(2), frames=7, motion_seed=2)
     # The frame sampler's state is saved: both draw the same frames next.
     x = clips(2)

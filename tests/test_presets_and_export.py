@@ -22,6 +22,9 @@ def test_every_preset_validates_and_builds(name):
     assert gan.generator.frames == config.frames and gan.generator.size == config.size
     assert gan.loss_name == config.loss
     batch = next(iter(presets.build_train_dataset(dataclasses.replace(config, batch_size=2))))
+    if config.num_classes:  # conditional presets: (clips, labels) batches
+        batch, labels = batch
+        assert labels.shape == (2,) and gan.conditional
     assert batch.shape == (2, config.frames, config.size, config.size, config.channels)
 
 

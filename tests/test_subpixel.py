@@ -74,3 +74,11 @@ def test_function_matches_tf_op_with_unknown_batch():
     )
     expected = tf.nn.conv3d_transpose(x, k, [3, 4, 8, 4, 2], [1, 2, 2, 2, 1], "SAME")
     assert_close(fn(x, k), expected)
+
+
+def test_unknown_spatial_size_falls_back_to_keras():
+    layer = SubpixelConv3DTranspose(3, 4, strides=2, padding="same")
+    layer.build((None, None, 4, 4, 8))
+    fn = tf.function(layer, input_signature=[tf.TensorSpec([None, None, 4, 4, 8])])
+    x = tf.random.normal((2, 2, 4, 4, 8))
+    assert fn(x).shape == (2, 4, 8, 8, 3)

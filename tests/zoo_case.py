@@ -52,7 +52,9 @@ def fit_changes_weights(gan, data, epochs=1, may_stay=(), **compile_kwargs):
         assert np.all(np.isfinite(values)), (name, values)
     g_moved = changed(g0, gan.generator.trainable_variables)
     d_moved = changed(d0, gan.discriminator.trainable_variables)
-    stuck = [v.path for v, m in zip(gan.generator.trainable_variables, g_moved, strict=True) if not m]
+    stuck = [
+        v.path for v, m in zip(gan.generator.trainable_variables, g_moved, strict=True) if not m
+    ]
     stuck += [
         v.path for v, m in zip(gan.discriminator.trainable_variables, d_moved, strict=True) if not m
     ]

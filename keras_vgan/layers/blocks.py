@@ -197,7 +197,7 @@ class SubpixelConv3DTranspose(keras.layers.Conv3DTranspose):
             _subpixel_geometry(self)
             and self.output_padding is None
             and self.filters <= SUBPIXEL_MAX_CHANNELS
-            and None not in inputs.shape[1:4]
+            and None not in tuple(inputs.shape[1:4])
         ):
             return super().call(inputs)
         outputs = conv3d_transpose_x2(inputs, ops.cast(self.kernel, self.compute_dtype))

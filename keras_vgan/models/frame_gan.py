@@ -147,7 +147,10 @@ class ImageDecoder(keras.layers.Layer):
         self.s0 = size // 2 ** len(widths)
         # === Layers ===
         self.project = keras.layers.Dense(
-            self.s0 * self.s0 * widths[0], use_bias=False, kernel_initializer=_init(), name="project"
+            self.s0 * self.s0 * widths[0],
+            use_bias=False,
+            kernel_initializer=_init(),
+            name="project",
         )
         self.project_norm = make_norm(norm, rank=2, name="project_norm")
         self.blocks = [UpBlock(w, rank=2, norm=norm) for w in widths[1:]]
@@ -257,9 +260,7 @@ class FrameGenerator(keras.Model):
         self.latent_dim = frames * frame_latent_dim
         # === Layers ===
         self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
-        self.label_embedding = (
-            label_embedding(num_classes, embed_dim) if self.num_classes else None
-        )
+        self.label_embedding = label_embedding(num_classes, embed_dim) if self.num_classes else None
         self.build((None, self.latent_dim))
 
     def build(self, input_shape):

@@ -104,9 +104,7 @@ class MoCoGANGenerator(keras.Model):
         self.embed_dim = embed_dim
         self.latent_dim = content_dim + (frames + 1) * motion_dim
         # === Layers ===
-        self.label_embedding = (
-            label_embedding(num_classes, embed_dim) if self.num_classes else None
-        )
+        self.label_embedding = label_embedding(num_classes, embed_dim) if self.num_classes else None
         self.gru = keras.layers.GRU(motion_dim, return_sequences=True, name="motion_gru")
         self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
         self.build((None, self.latent_dim))

@@ -190,11 +190,12 @@ class TGANGenerator(keras.Model):
         self.embed_dim = embed_dim
         self.t0 = frames // step
         # === Temporal generator ===
-        self.label_embedding = (
-            label_embedding(num_classes, embed_dim) if self.num_classes else None
-        )
+        self.label_embedding = label_embedding(num_classes, embed_dim) if self.num_classes else None
         self.t_project = keras.layers.Dense(
-            self.t0 * temporal_widths[0], use_bias=False, kernel_initializer=_init(), name="t_project"
+            self.t0 * temporal_widths[0],
+            use_bias=False,
+            kernel_initializer=_init(),
+            name="t_project",
         )
         self.t_norm = make_norm(norm, rank=1, name="t_norm")
         self.t_blocks = [TemporalUpBlock(w, norm=norm) for w in temporal_widths[1:]]

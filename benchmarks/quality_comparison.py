@@ -1,0 +1,113 @@
+"""Sample quality of the model families under one CPU budget, by the offline metric.
+
+Run by hand (never part of the test suite)::
+
+    .venv/bin/python benchmarks/quality_comparison.py --workdir /tmp/quality --train
+    .venv/bin/python benchmarks/quality_comparison.py --workdir /tmp/quality   # evaluate only
+
+``--train`` trains ``frame_gan``, ``vgan``, ``mocogan`` and ``tgan`` one after the
+other with ``python -m training`` (each its own process, so one does not slow
+the next) on the built-in Moving MNIST at 16 frames of 32x32 (the offline
+encoder's clip format), batch 16, the same number of generator steps each
+(``--steps``, default 2,400: the ``quick`` preset's budget, about 5 CPU minutes
+for VGAN), starting from each family's ``*_moving_mnist`` preset with the
+geometry reduced (``--width 16 --depth 3``) and ``ema_decay`` 0.99. A run that
+already finished in ``--workdir`` is reused. Wall and CPU time of each run are
+recorded in ``WORKDIR/timings.json``.
+
+Evaluation then prints one table: for each trained model, an untrained
+generator of the same architecture (same config, no steps) and two reference
+rows (real vs an independent real draw: the floor; real vs uniform noise), the
+offline Fréchet distance (``keras_vgan.metrics.offline``), KVD and the
+Inception-Score analogue, each on ``--clips`` generated clips against as many
+real clips (``keras_vgan.metrics.evaluate_generator``'s protocol).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = {
+    # model: (preset it starts from, extra flags)
+    "frame_gan": ("frame_gan_moving_mnist", []),
+    "vgan": ("quick", []),
+    "mocogan": ("mocogan_moving_mnist", []),
+    "tgan": ("tgan_moving_mnist", []),
+}
+GEOMETRY = ["--frames", "16", "--size", "32", "--width", "16", "--depth", "3"]
+
+
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def train_all(workdir, steps, steps_per_epoch, models):
+    os.makedirs(workdir, exist_ok=True)
+    timings_path = os.path.join(workdir, "timings.json")
+    timings = {}
+    if os.path.exists(timings_path):
+        with open(timings_path) as f:
+            timings = json.load(f)
+    for model in models:
+        run_dir = os.path.join(workdir, model)
+        if os.path.exists(os.path.join(run_dir, "model.keras")):
+            print(f"{model}: reusing {run_dir}", flush=True)
+            continue
+        preset, extra = MODELS[model]
+        epochs = max(1, steps // steps_per_epoch)
+        cmd = [sys.executable, "-m", "training", "--preset", preset, *GEOMETRY, *extra]
+        cmd += ["--batch-size", "16", "--ema-decay", "0.99"]
+        cmd += ["--epochs", str(epochs), "--steps-per-epoch", str(steps_per_epoch)]
+        cmd += ["--logdir", workdir, "--quiet"]
+        if os.path.exists(run_dir):
+            cmd = [sys.executable, "-m", "training", "--resume", run_dir, "--quiet"]
+        else:
+            cmd += ["--run-name", model]
+        print(f"{model}: {' '.join(cmd[1:])}", flush=True)
+        wall0, cpu0 = time.perf_counter(), _children_cpu()
+        load0 = os.getloadavg()[0]
+        subprocess.run(cmd, check=True, cwd=ROOT)
+        # ``python -m training`` names the run NAME-<time>: move it to WORKDIR/model.
+        made = sorted(
+            d for d in os.listdir(workdir) if d.startswith(model + "-") and os.path.isdir(
+                os.path.join(workdir, d))
+        )
+        if made and not os.path.exists(run_dir):
+            os.replace(os.path.join(workdir, made[-1]), run_dir)
+        timings[model] = {
+            "steps": epochs * steps_per_epoch,
+            "wall_s": round(time.perf_counter() - wall0, 1),
+            "cpu_s": round(_children_cpu() - cpu0, 1),
+            "load_before": round(load0, 2),
+            "load_after": round(os.getloadavg()[0], 2),
+        }
+        with open(timings_path, "w") as f:
+            json.dump(timings, f, indent=2)
+        print(f"{model}: {timings[model]}", flush=True)
+    return timings
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default="/tmp/keras_vgan_quality")
+    parser.add_argument("--train", action="store_true", help="train missing runs first")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--steps-per-epoch", type=int, default=200)
+    parser.add_argument("--clips", type=int, default=1024)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    models = [m for m in args.models.split(",") if m]
+    if args.train:
+        train_all(args.workdir, args.steps, args.steps_per_epoch, models)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
