@@ -181,9 +181,14 @@ class ImageDecoder(keras.layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class ImageEncoder(keras.layers.Layer):
-    """The DCGAN discriminator body: images ``[N, H, W, C]`` -> features ``[N, H/2**d, W/2**d, widths[-1]]``."""
+class PyramidEncoder(keras.layers.Layer):
+    """A discriminator body: ``len(widths)`` /2 levels of ``down_block``, rank ``rank``.
+
+    Maps ``[N, *spatial, C]`` to ``[N, *(spatial / 2**len(widths)), widths[-1]]``;
+    ``ImageEncoder`` (rank 2) and ``VideoEncoder`` (rank 3) are its two forms.
+    """
+
+    rank = 2
 
     def __init__(self, widths=(64, 128, 256, 512), norm="batch", **kwargs):
         super().__init__(**kwargs)
@@ -192,7 +197,8 @@ class ImageEncoder(keras.layers.Layer):
         self.norm = check_norm(norm, D_NORMS)
         # === Layers ===
         self.blocks = [
-            down_block(w, rank=2, norm=norm, first=i == 0) for i, w in enumerate(self.widths)
+            down_block(w, rank=self.rank, norm=norm, first=i == 0)
+            for i, w in enumerate(self.widths)
         ]
 
     def build(self, input_shape):
@@ -205,12 +211,20 @@ class ImageEncoder(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         d = 2 ** len(self.widths)
-        return (input_shape[0], input_shape[1] // d, input_shape[2] // d, self.widths[-1])
+        spatial = tuple(n // d for n in input_shape[1 : 1 + self.rank])
+        return (input_shape[0], *spatial, self.widths[-1])
 
     def get_config(self):
         config = super().get_config()
         config.update(widths=list(self.widths), norm=self.norm)
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class ImageEncoder(PyramidEncoder):
+    """The DCGAN discriminator body: images ``[N, H, W, C]`` -> features ``[N, H/2**d, W/2**d, widths[-1]]``."""
+
+    rank = 2
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")

@@ -38,9 +38,9 @@ from keras_vgan.layers.conditioning import (
 from keras_vgan.models.frame_gan import (
     D_NORMS,
     ImageDecoder,
+    PyramidEncoder,
     check_norm,
     check_positive,
-    down_block,
     logit_head,
 )
 from keras_vgan.models.vgan import check_geometry
@@ -92,35 +92,10 @@ class TemporalUpBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoEncoder(keras.layers.Layer):
+class VideoEncoder(PyramidEncoder):
     """3D-convolutional discriminator body: clips -> features ``[B, T/2**d, H/2**d, W/2**d, widths[-1]]``."""
 
-    def __init__(self, widths=(64, 128, 256, 512), norm="batch", **kwargs):
-        super().__init__(**kwargs)
-        # === Config ===
-        self.widths = tuple(int(w) for w in widths)
-        self.norm = check_norm(norm, D_NORMS)
-        # === Layers ===
-        self.blocks = [
-            down_block(w, rank=3, norm=norm, first=i == 0) for i, w in enumerate(self.widths)
-        ]
-
-    def build(self, input_shape):
-        self.call(keras.KerasTensor(tuple(input_shape)))
-
-    def call(self, x, training=False):
-        for block in self.blocks:
-            x = block(x, training=training)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        d = 2 ** len(self.widths)
-        return (input_shape[0],) + tuple(n // d for n in input_shape[1:4]) + (self.widths[-1],)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(widths=list(self.widths), norm=self.norm)
-        return config
+    rank = 3
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
