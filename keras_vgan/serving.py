@@ -1,49 +1,340 @@
-"""What a trained generator exposes to TF Serving: named SavedModel signatures.
+"""What a trained generator exposes when deployed: named endpoints (signatures).
 
-``serving_default`` maps ``z`` float32 ``[None, latent_dim]`` to ``video``
-float32 ``[None, T, H, W, C]`` in [-1, 1], sampled with the EMA weights.
-``generate_uint8`` returns the same clips as uint8 pixels for clients that
-want images. TF Serving cannot leave a signature input out, so each use gets
-its own signature.
+An *endpoint* is a TensorFlow function of named tensors returning a dict of
+named tensors; every export format (``keras_vgan.export``: SavedModel for TF
+Serving, LiteRT, ONNX) is written from the same endpoints, so the formats
+agree by construction. All endpoints sample with the EMA generator.
+
+Endpoints of a ``VideoGAN`` (TF Serving cannot leave a signature input out,
+so each use gets its own signature):
+
+* ``serving_default``: ``z`` float32 ``[None, latent_dim]`` -> ``video``
+  float32 ``[None, T, H, W, C]`` in [-1, 1]. A class-conditional model
+  cycles through its classes (clip ``i`` gets class ``i % num_classes``),
+  as ``VideoGAN.generate`` does without labels.
+* ``generate_uint8``: the same input -> ``video`` uint8 ``[0, 255]`` pixels
+  (``(v + 1) * 127.5`` rounded half up, as ``video_io.to_uint8``).
+* ``generate_seeded``: ``seed`` int32 ``[]`` and ``count`` int32 ``[]`` ->
+  ``video``: the noise is drawn inside the graph (``latent_noise``), so a
+  client needs none of its own; equal to ``gan.generate(num=count, seed=seed)``.
+  SavedModel only (stateless random ops are not LiteRT builtins).
+* ``generate`` (conditional models): ``z`` and ``label`` int32 ``[None]``
+  -> ``video``.
+
+Conditional-task models (prediction, interpolation, translation,
+enhancement: ``tasks.VideoTaskGAN``) get ``serving_default`` plus an endpoint
+named after the task (``predict``, ``interpolate``, ``translate``,
+``enhance``) taking ``frames`` float32 ``[None, T_in, h, w, C_in]``.
+
+The hook for other models: a model (or its generator) with a
+``serving_endpoints()`` method returning a list of ``Endpoint`` (or a dict
+``name -> (fn, input_signature)``) has those endpoints added to (or, for a
+model that is neither a VideoGAN nor a task model, used as) its endpoints.
 """
 
-import os
+import dataclasses
+from collections.abc import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+FORMATS = ("saved_model", "litert", "onnx")
 
-def _ema_video(gan, z):
-    return gan.generate(z, use_ema=True)
+# Task endpoint name by the module of the task generator's class.
+TASK_ENDPOINTS = {
+    "prediction": "predict",
+    "interpolation": "interpolate",
+    "translation": "translate",
+    "enhancement": "enhance",
+}
+
+TRUNCATION_RESAMPLES = 8  # redraws of out-of-range entries before clipping
 
 
-def export_saved_model(gan, path):
-    """Writes a SavedModel of ``gan``'s EMA generator with named signatures.
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One named signature.
 
-    Args:
-        gan: a ``VideoGAN`` (unconditional).
-        path: the version directory to write, e.g. ``models/vgan/1``.
-
-    Returns:
-        ``path``.
+    Attributes:
+        name: signature name (``serving_default``, ``generate``, ...).
+        fn: called with one tensor per input spec (in order), returns a dict
+            of named output tensors.
+        input_signature: ``tf.TensorSpec``s whose ``name`` is the input name.
+        formats: the export formats that carry it (a subset of ``FORMATS``).
+        representative: optional ``n -> iterable of {input name: array}``
+            used to calibrate full-integer LiteRT quantisation (e.g. frames
+            from the training data for task models; noise for generators).
     """
-    if getattr(gan, "conditional", False):
-        raise ValueError("export_saved_model: conditional models need a label signature (not yet)")
-    archive = keras.export.ExportArchive()
-    archive.track(gan.ema_generator)
-    spec = tf.TensorSpec((None, gan.latent_dim), tf.float32, name="z")
+
+    name: str
+    fn: Callable
+    input_signature: tuple
+    formats: tuple = FORMATS
+    representative: Callable | None = None
+
+    @property
+    def input_names(self):
+        return tuple(s.name for s in self.input_signature)
+
+
+# ------------------------------------------------------------------ noise
+def latent_noise(num, latent_dim, seed=0, truncation=None):
+    """Standard normal latents ``[num, latent_dim]`` drawn from an integer seed.
+
+    Without truncation this is ``VideoGAN.sample_noise(num, seed)``: the
+    stateless normal draw with seed ``[seed, 0]``. With ``truncation = t > 0``
+    (the truncation trick of Brock et al. 2019, "Large Scale GAN Training for
+    High Fidelity Natural Image Synthesis") every entry with ``|z| > t`` is
+    redrawn (seeds ``[seed, k]``, ``k = 1..8``) and what is still out of range
+    is clipped to ``[-t, t]``: samples from ``N(0, 1)`` truncated to
+    ``[-t, t]``; smaller ``t`` trades variety for fidelity.
+
+    Works eagerly and inside a graph (``num``, ``seed`` may be tensors).
+    """
+    seed = tf.cast(seed, tf.int32)
+    shape = tf.stack([tf.cast(num, tf.int32), latent_dim])
+    z = tf.random.stateless_normal(shape, seed=tf.stack([seed, 0]))
+    if truncation is None:
+        return z
+    t = float(truncation)
+    if not t > 0:
+        raise ValueError(f"truncation={truncation!r} must be > 0 (or None for none)")
+    for k in range(1, TRUNCATION_RESAMPLES + 1):
+        redraw = tf.random.stateless_normal(shape, seed=tf.stack([seed, k]))
+        z = tf.where(tf.abs(z) > t, redraw, z)
+    return tf.clip_by_value(z, -t, t)
+
+
+def to_uint8(video):
+    """Float pixels in [-1, 1] -> uint8, exactly as ``video_io.to_uint8`` (in-graph)."""
+    v = tf.clip_by_value(tf.cast(video, tf.float32), -1.0, 1.0)
+    return tf.cast(tf.floor((v + 1.0) * 127.5 + 0.5), tf.uint8)
+
+
+# -------------------------------------------------------------- endpoints
+def _float_video(x):
+    return tf.cast(x, tf.float32)
+
+
+def _is_video_gan(model):
+    from keras_vgan.engine import VideoGAN
+
+    return isinstance(model, VideoGAN)
+
+
+def _is_task_gan(model):
+    try:
+        from keras_vgan.tasks import VideoTaskGAN
+    except ImportError:  # pragma: no cover - the tasks engine is optional here
+        return False
+    return isinstance(model, VideoTaskGAN)
+
+
+def num_classes(model):
+    """Classes of a conditional ``VideoGAN`` (0 when unconditional)."""
+    if not getattr(model, "conditional", False):
+        return 0
+    return int(getattr(model.ema_generator, "num_classes", 0) or 0)
+
+
+def gan_endpoints(gan):
+    """The endpoints of a ``VideoGAN`` (module docstring)."""
+    latent = gan.latent_dim
+    z_spec = tf.TensorSpec((None, latent), tf.float32, name="z")
+    classes = num_classes(gan)
 
     def video(z):
-        return {"video": tf.cast(_ema_video(gan, z), tf.float32)}
+        return {"video": _float_video(gan.generate(z, use_ema=True))}
 
     def video_uint8(z):
-        v = tf.cast(_ema_video(gan, z), tf.float32)
-        return {
-            "video": tf.cast(tf.round((tf.clip_by_value(v, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)
-        }
+        return {"video": to_uint8(gan.generate(z, use_ema=True))}
 
-    archive.add_endpoint("serving_default", video, input_signature=[spec])
-    archive.add_endpoint("generate_uint8", video_uint8, input_signature=[spec])
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    archive.write_out(path, verbose=False)
-    return path
+    def seeded(seed, count):
+        z = latent_noise(count, latent, seed)
+        return {"video": _float_video(gan.generate(z, use_ema=True))}
+
+    def noise(n):
+        rng = np.random.default_rng(1234)
+        for i in range(n):
+            item = {"z": rng.standard_normal((1, latent)).astype("float32")}
+            if classes:
+                item["label"] = np.asarray([i % classes], "int32")
+            yield item
+
+    out = [
+        Endpoint("serving_default", video, (z_spec,), representative=noise),
+        Endpoint("generate_uint8", video_uint8, (z_spec,), formats=("saved_model",)),
+        Endpoint(
+            "generate_seeded",
+            seeded,
+            (
+                tf.TensorSpec((), tf.int32, name="seed"),
+                tf.TensorSpec((), tf.int32, name="count"),
+            ),
+            formats=("saved_model",),
+        ),
+    ]
+    if gan.conditional:
+
+        def labelled(z, label):
+            return {"video": _float_video(gan.generate(z, labels=label, use_ema=True))}
+
+        out.append(
+            Endpoint(
+                "generate",
+                labelled,
+                (z_spec, tf.TensorSpec((None,), tf.int32, name="label")),
+                representative=noise,
+            )
+        )
+    return out
+
+
+def task_input_shape(generator):
+    """Per-sample input shape ``(T_in, h, w, C_in)`` of a task generator.
+
+    A generator may state it as ``serving_input_shape``; predictors give it as
+    ``context_frames``, ``size``, ``channels``.
+    """
+    shape = getattr(generator, "serving_input_shape", None)
+    if shape is not None:
+        return tuple(int(s) for s in shape)
+    if all(hasattr(generator, a) for a in ("context_frames", "size", "channels")):
+        g = generator
+        return (g.context_frames, g.size, g.size, g.channels)
+    raise ValueError(
+        f"{type(generator).__name__} does not state its input shape: give it a "
+        "serving_input_shape (T_in, h, w, C_in) or a serving_endpoints() method"
+    )
+
+
+def task_endpoint_name(generator):
+    """``predict`` / ``interpolate`` / ``translate`` / ``enhance`` from the generator's module."""
+    name = getattr(generator, "serving_task", None)
+    if name:
+        return name
+    module = type(generator).__module__.rsplit(".", 1)[-1]
+    return TASK_ENDPOINTS.get(module, "predict")
+
+
+def task_endpoints(model):
+    """``serving_default`` and the task-named endpoint of a ``VideoTaskGAN``."""
+    spec = tf.TensorSpec(
+        (None,) + task_input_shape(model.ema_generator), tf.float32, name="frames"
+    )
+
+    def run(frames):
+        return {"video": _float_video(model.generate(frames, use_ema=True))}
+
+    task = task_endpoint_name(model.ema_generator)
+    return [Endpoint("serving_default", run, (spec,)), Endpoint(task, run, (spec,))]
+
+
+def _hook_endpoints(obj):
+    hook = getattr(obj, "serving_endpoints", None)
+    if hook is None:
+        return []
+    result = hook()
+    if isinstance(result, dict):
+        return [
+            Endpoint(name, fn, tuple(signature)) for name, (fn, signature) in result.items()
+        ]
+    return list(result)
+
+
+def endpoints(model):
+    """Every endpoint of ``model`` (a ``VideoGAN``, a task model or a model with the hook).
+
+    Returns:
+        ``{name: Endpoint}``, ``serving_default`` first.
+
+    Raises:
+        ValueError: one line, when the model exposes nothing to serve.
+    """
+    if _is_video_gan(model):
+        found = gan_endpoints(model)
+    elif _is_task_gan(model):
+        found = task_endpoints(model)
+    else:
+        found = []
+    for obj in (model, getattr(model, "ema_generator", None)):
+        if obj is not None:
+            found += _hook_endpoints(obj)
+    if not found:
+        raise ValueError(
+            f"{type(model).__name__} has nothing to serve: expected a VideoGAN, a "
+            "VideoTaskGAN or a model with serving_endpoints()"
+        )
+    result = {}
+    for ep in found:
+        result[ep.name] = ep  # a hook may override a built-in endpoint
+    if "serving_default" not in result:
+        first = next(iter(result.values()))
+        result["serving_default"] = dataclasses.replace(first, name="serving_default")
+    return dict(sorted(result.items(), key=lambda kv: kv[0] != "serving_default"))
+
+
+def metadata(model):
+    """A JSON-able description of what an export of ``model`` serves."""
+    gen = getattr(model, "ema_generator", None)
+    info = {
+        "format_version": 1,
+        "name": model.name,
+        "class": type(model).__name__,
+        "generator": type(gen).__name__ if gen is not None else None,
+        "latent_dim": getattr(model, "latent_dim", None),
+        "num_classes": num_classes(model) if _is_video_gan(model) else 0,
+        "frames": getattr(gen, "frames", None),
+        "size": getattr(gen, "size", None),
+        "channels": getattr(gen, "channels", None),
+        "endpoints": {},
+    }
+    for ep in endpoints(model).values():
+        info["endpoints"][ep.name] = {
+            "inputs": {
+                s.name: {"dtype": s.dtype.name, "shape": s.shape.as_list()}
+                for s in ep.input_signature
+            },
+            "formats": list(ep.formats),
+        }
+    return info
+
+
+# ------------------------------------------------------------ trace setup
+class unrolled_rnns:
+    """Context manager: every Keras RNN layer inside ``model`` traces unrolled.
+
+    A fixed-length ``GRU`` (MoCoGAN's motion code) otherwise becomes a while
+    loop over a TensorList, which LiteRT cannot lower with a dynamic batch;
+    unrolled, it is a chain of builtin ops with the same arithmetic.
+    """
+
+    def __init__(self, model):
+        self._layers = [
+            layer
+            for layer in model._flatten_layers(include_self=True, recursive=True)
+            if isinstance(layer, keras.layers.RNN)
+        ]
+        self._saved = []
+
+    def __enter__(self):
+        self._saved = [layer.unroll for layer in self._layers]
+        for layer in self._layers:
+            layer.unroll = True
+        return self
+
+    def __exit__(self, *exc):
+        for layer, value in zip(self._layers, self._saved, strict=True):
+            layer.unroll = value
+        return False
+
+
+def export_saved_model(model, path, endpoint_names=None, format="saved_model"):
+    """Writes a SavedModel of ``model``'s EMA generator with named signatures.
+
+    Kept here for compatibility; see ``keras_vgan.export.saved_model``.
+    """
+    from keras_vgan.export.saved_model import export_saved_model as _export
+
+    return _export(model, path, endpoint_names=endpoint_names, format=format)

@@ -1,0 +1,1 @@
+"""The generate program: ``python -m generate`` (sample videos from any exported form)."""

@@ -1,0 +1,5 @@
+import sys
+
+from generate.cli import main
+
+sys.exit(main())
