@@ -220,9 +220,7 @@ def task_endpoint_name(generator):
 
 def task_endpoints(model):
     """``serving_default`` and the task-named endpoint of a ``VideoTaskGAN``."""
-    spec = tf.TensorSpec(
-        (None,) + task_input_shape(model.ema_generator), tf.float32, name="frames"
-    )
+    spec = tf.TensorSpec((None,) + task_input_shape(model.ema_generator), tf.float32, name="frames")
 
     def run(frames):
         return {"video": _float_video(model.generate(frames, use_ema=True))}
@@ -237,9 +235,7 @@ def _hook_endpoints(obj):
         return []
     result = hook()
     if isinstance(result, dict):
-        return [
-            Endpoint(name, fn, tuple(signature)) for name, (fn, signature) in result.items()
-        ]
+        return [Endpoint(name, fn, tuple(signature)) for name, (fn, signature) in result.items()]
     return list(result)
 
 

@@ -15,7 +15,9 @@ from keras_vgan import serving, video_io
 from keras_vgan.export import export_saved_model, tf_serving
 from tests.export_case import CLASSES, FRAMES, LATENT, SIZE, labels_for, noise, reference, tiny_gan
 
-CLI = shutil.which("saved_model_cli") or os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+CLI = shutil.which("saved_model_cli") or os.path.join(
+    os.path.dirname(sys.executable), "saved_model_cli"
+)
 
 
 def saved_model_cli(*args):
@@ -103,7 +105,10 @@ def test_grpc_request_and_rest_body_validate_against_the_signature(tmp_path):
     bad = [
         (("generate", {"z": z}), "needs input(s) ['label']"),
         (("serving_default", {"z": z, "label": labels}), "has no input(s) ['label']"),
-        (("serving_default", {"z": z.astype("float64")}), "is float64; the signature expects float32"),
+        (
+            ("serving_default", {"z": z.astype("float64")}),
+            "is float64; the signature expects float32",
+        ),
         (("serving_default", {"z": z[:, :3]}), "has shape [2, 3]; the signature expects [None, 8]"),
         (("generate_seeded", {"seed": np.int64(3), "count": np.int32(2)}), "is int64"),
         (("nope", {"z": z}), "signature 'nope' is not exported"),
@@ -116,11 +121,18 @@ def test_grpc_request_and_rest_body_validate_against_the_signature(tmp_path):
     body = json.dumps(tf_serving.rest_body("generate", {"z": z, "label": labels}))
     feeds = tf_serving.validate_rest_body(defs, body)
     assert feeds["label"].dtype == np.int32 and feeds["z"].shape == (2, LATENT)
-    out = tf.saved_model.load(path).signatures["generate"](**{k: tf.constant(v) for k, v in feeds.items()})
+    out = tf.saved_model.load(path).signatures["generate"](
+        **{k: tf.constant(v) for k, v in feeds.items()}
+    )
     np.testing.assert_allclose(out["video"].numpy(), reference(gan, z, labels), atol=1e-5)
-    tf_serving.validate_rest_body(defs, {"signature_name": "generate_seeded", "inputs": {"seed": 3, "count": 2}})
+    tf_serving.validate_rest_body(
+        defs, {"signature_name": "generate_seeded", "inputs": {"seed": 3, "count": 2}}
+    )
     bad_bodies = [
-        ({"signature_name": "generate_seeded", "inputs": {"seed": 3.5, "count": 2}}, "holds float64"),
+        (
+            {"signature_name": "generate_seeded", "inputs": {"seed": 3.5, "count": 2}},
+            "holds float64",
+        ),
         ({"inputs": {"z": [[0.0] * 3]}}, "has shape [1, 3]"),
         ({"inputs": {"z": [[0.0] * 8, [0.0]]}}, "ragged"),
         ({"signature_name": "generate", "inputs": {"z": z.tolist()}}, "needs input(s) ['label']"),

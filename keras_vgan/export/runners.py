@@ -145,7 +145,9 @@ class LiteRTSampler(Sampler):
         try:
             self.interpreter = litert.interpreter(flat, num_threads=num_threads)
         except (ValueError, RuntimeError) as e:
-            raise SourceError(f"cannot load {path!r} with LiteRT: {str(e).splitlines()[0]}")
+            raise SourceError(
+                f"cannot load {path!r} with LiteRT: {str(e).splitlines()[0]}"
+            ) from None
         sigs = self.interpreter.get_signature_list()
         if "serving_default" not in sigs or "z" not in sigs["serving_default"]["inputs"]:
             raise SourceError(f"{path!r} has no serving_default signature taking z")
@@ -181,11 +183,11 @@ class ONNXSampler(Sampler):
         if threads:
             options.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(
-                path, options, providers=["CPUExecutionProvider"]
-            )
+            self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         except Exception as e:
-            raise SourceError(f"cannot load {path!r} with onnxruntime: {str(e).splitlines()[0]}")
+            raise SourceError(
+                f"cannot load {path!r} with onnxruntime: {str(e).splitlines()[0]}"
+            ) from None
         inputs = {i.name: i for i in self.session.get_inputs()}
         if "z" not in inputs:
             raise SourceError(f"{path!r} takes {sorted(inputs)}, not noise z: not a generator")

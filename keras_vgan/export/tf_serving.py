@@ -34,7 +34,9 @@ def signature_defs(saved_model_dir):
 
 def _signature(defs, name):
     if name not in defs:
-        raise ValueError(f"signature {name!r} is not exported; available: {', '.join(sorted(defs))}")
+        raise ValueError(
+            f"signature {name!r} is not exported; available: {', '.join(sorted(defs))}"
+        )
     return defs[name]
 
 
@@ -48,7 +50,9 @@ def _spec(tensor_info):
 
 
 def _check_shape(name, shape, expected):
-    ok = len(shape) == len(expected) and all(e in (-1, s) for s, e in zip(shape, expected))
+    ok = len(shape) == len(expected) and all(
+        e in (-1, s) for s, e in zip(shape, expected, strict=False)
+    )
     if not ok:
         want = "[" + ", ".join("None" if e == -1 else str(e) for e in expected) + "]"
         raise ValueError(f"input {name!r} has shape {list(shape)}; the signature expects {want}")
@@ -58,7 +62,9 @@ def _check_names(given, expected, signature):
     missing = sorted(set(expected) - set(given))
     extra = sorted(set(given) - set(expected))
     if missing:
-        raise ValueError(f"signature {signature!r} needs input(s) {missing}; the request lacks them")
+        raise ValueError(
+            f"signature {signature!r} needs input(s) {missing}; the request lacks them"
+        )
     if extra:
         raise ValueError(
             f"signature {signature!r} has no input(s) {extra}; it takes {sorted(expected)}"
@@ -168,9 +174,13 @@ def validate_rest_body(defs, body):
         if array.dtype == object:
             raise ValueError(f"input {key!r} is a ragged list; expected a dense array")
         if np.issubdtype(dtype, np.integer) and not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"input {key!r} holds {array.dtype} values; the signature expects {dtype}")
+            raise ValueError(
+                f"input {key!r} holds {array.dtype} values; the signature expects {dtype}"
+            )
         if np.issubdtype(dtype, np.floating) and not np.issubdtype(array.dtype, np.number):
-            raise ValueError(f"input {key!r} holds {array.dtype} values; the signature expects {dtype}")
+            raise ValueError(
+                f"input {key!r} holds {array.dtype} values; the signature expects {dtype}"
+            )
         _check_shape(key, array.shape, expected)
     return {k: np.asarray(v, dtype=_spec(sig.inputs[k])[0]) for k, v in inputs.items()}
 
