@@ -49,6 +49,17 @@ def leaky(x):
     return ops.maximum(x, 0.2 * x)
 
 
+def bounded(x):
+    """``clip(x, -1, 1)`` forward, identity gradient (straight-through).
+
+    The predictors' output layer: targets are mostly background (-1), which drives a
+    tanh output into saturation early, where the gradient vanishes and the few
+    digit pixels are never learned; the straight-through clip keeps outputs in
+    [-1, 1] and the gradient alive.
+    """
+    return x + ops.stop_gradient(ops.clip(x, -1.0, 1.0) - x)
+
+
 def copy_last_frame(context, frames):
     """The copy-last-frame baseline: the last context frame repeated ``frames`` times.
 
@@ -232,7 +243,7 @@ class ConvLSTMPredictor(_Predictor):
             x = deconv(x)
             if i < len(skips):
                 x = ops.concatenate([leaky(x), skips[i]], axis=-1)
-        return ops.tanh(x)
+        return bounded(x)
 
     def call(self, context, frames=None, training=False):
         self._check_context(context)
@@ -370,7 +381,7 @@ class Conv3DPredictor(_Predictor):
             y = deconv(y)
             if i < len(skips):
                 y = ops.concatenate([leaky(y), ops.repeat(skips[i][:, -1:], n, axis=1)], axis=-1)
-        return ops.tanh(y)
+        return bounded(y)
 
     def call(self, context, frames=None, training=False):
         self._check_context(context)

@@ -1,0 +1,368 @@
+"""The conditional-task engine: ``VideoTaskGAN``, a ``keras.Model`` for ``model.fit``.
+
+Prediction, interpolation, video-to-video translation and restoration share one
+training step: a generator conditioned on input frames is trained with an
+adversarial loss from a discriminator that sees the whole clip (so that time
+stays coherent) plus a weighted reconstruction term, as in Mathieu, Couprie &
+LeCun, "Deep multi-scale video prediction beyond mean square error" (ICLR
+2016) and Wang et al., "Video-to-Video Synthesis" (NeurIPS 2018)::
+
+    L_D = adv_D(D(view(x, y)), D(view(x, G(x))))          [+ gamma/2 R1]
+    L_G = adv_weight * adv_G(D(view(x, G(x))))
+        + l1_weight * mean|G(x) - y| + l2_weight * mean (G(x) - y)^2
+        + temporal_weight * mean|(G(x)_t - G(x)_{t-1}) - (y_t - y_{t-1})|
+
+Contracts (the engine never knows which architecture it trains):
+
+* batches are ``(inputs, targets)`` or dicts ``{"inputs": ..., "targets": ...}``,
+  both ``[B, T, H, W, C]`` in [-1, 1] (their ``T``, ``H, W`` and ``C`` may differ);
+* the generator maps ``inputs`` to a tensor shaped like ``targets`` (or a dict
+  holding ``"video"``); it builds itself at construction;
+* the discriminator maps the *view* of a clip to logits or a dict of logits
+  (heads summed, as in ``engine.VideoGAN``). The view is set by ``condition``:
+  ``"time"`` -- inputs and clip concatenated in time (prediction: context +
+  future); ``"channels"`` -- inputs (resized to the clip's frame size)
+  concatenated along channels (translation: source + output); ``"none"`` --
+  the clip alone (interpolation, whose outputs contain the key frames, and
+  restoration).
+
+The EMA generator, optimizers and distribution rule are those of
+``engine.VideoGAN`` (its helpers are reused): each replica's mean losses are
+divided by the number of replicas before the gradients are summed, so N
+replicas with global batch B take the step one device takes with batch B;
+logged values are the unscaled means.
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_vgan import engine
+from keras_vgan import losses as losses_lib
+
+CONDITIONS = ("time", "channels", "none")
+
+
+def unpack_pair(data):
+    """Splits a batch into ``(inputs, targets)``."""
+    if isinstance(data, dict):
+        return data["inputs"], data["targets"]
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return data[0], data[1]
+    raise ValueError(
+        "a task batch must be (inputs, targets) or {'inputs': ..., 'targets': ...}, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _resize_frames(x, height, width):
+    """Bilinear resize of every frame of ``x`` ``[B, T, h, w, C]`` to ``height x width``."""
+    if x.shape[2] == height and x.shape[3] == width:
+        return x
+    b, t = tf.shape(x)[0], tf.shape(x)[1]
+    frames = tf.reshape(x, tf.concat([[b * t], tf.shape(x)[2:]], 0))
+    frames = tf.image.resize(frames, (height, width), method="bilinear")
+    return tf.reshape(frames, [b, t, height, width, x.shape[-1]])
+
+
+def discriminator_view(inputs, clip, condition):
+    """What the discriminator judges for ``condition`` (see the module docstring)."""
+    if condition == "time":
+        return tf.concat([tf.cast(inputs, clip.dtype), clip], axis=1)
+    if condition == "channels":
+        x = _resize_frames(tf.cast(inputs, clip.dtype), clip.shape[2], clip.shape[3])
+        return tf.concat([x, clip], axis=-1)
+    return clip
+
+
+def temporal_difference_loss(fake, real):
+    """``mean |(fake_t - fake_{t-1}) - (real_t - real_{t-1})|``: motion must match.
+
+    0 for clips of one frame.
+    """
+    if fake.shape[1] is not None and fake.shape[1] < 2:
+        return tf.constant(0.0)
+    df = fake[:, 1:] - fake[:, :-1]
+    dr = real[:, 1:] - real[:, :-1]
+    return tf.reduce_mean(tf.abs(df - dr))
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class VideoTaskGAN(keras.Model):
+    """A conditioned video generator trained adversarially plus reconstruction, with ``fit``.
+
+    Args:
+        generator: a ``keras.Model`` mapping inputs to clips (module docstring).
+        discriminator: a ``keras.Model`` mapping the view of a clip to logits.
+        condition: ``"time"``, ``"channels"`` or ``"none"``: what the
+            discriminator sees besides the clip (module docstring).
+        ema_decay: decay of the generator's exponential moving average
+            (ramped as in ``engine.VideoGAN``); 0 disables it.
+        seed: stored for reproducibility of the run (the step itself draws no
+            noise).
+
+    ``call(inputs)`` (and so ``predict``) runs the EMA generator;
+    ``generate(inputs, **kwargs)`` passes keyword arguments such as
+    ``frames=N`` (roll-out length of a predictor) to it.
+    """
+
+    def __init__(
+        self, generator, discriminator, condition="time", ema_decay=0.999, seed=0, **kwargs
+    ):
+        super().__init__(**kwargs)
+        if condition not in CONDITIONS:
+            raise ValueError(f"condition={condition!r} is not one of {', '.join(CONDITIONS)}")
+        if not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay={ema_decay!r} must be in [0, 1)")
+        # === Config ===
+        self.generator = generator
+        self.discriminator = discriminator
+        self.condition = condition
+        self.ema_decay = float(ema_decay)
+        self.seed = int(seed)
+        # === Networks ===
+        self.ema_generator = generator.__class__.from_config(generator.get_config())
+        # === Trackers ===
+        names = ("d_loss", "g_loss", "l1", "l2", "temporal", "r1", "d_real", "d_fake")
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self._active = ("d_loss", "g_loss", "l1", "l2", "d_real", "d_fake")
+        self.build()
+
+    def build(self, input_shape=None):
+        # The networks build themselves at construction (they know their shapes).
+        engine.copy_weights(self.ema_generator, self.generator)
+        self.built = True
+
+    # ---------------------------------------------------------------- compile
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        loss="non_saturating",
+        adv_weight=0.01,
+        l1_weight=1.0,
+        l2_weight=0.0,
+        temporal_weight=0.0,
+        r1_gamma=0.0,
+        **kwargs,
+    ):
+        """Configures the losses.
+
+        Args:
+            d_optimizer, g_optimizer: optimizers (or identifiers); Adam(2e-4,
+                beta_1=0.5) by default.
+            loss: adversarial loss name, one of ``losses.ADVERSARIAL_LOSSES``.
+            adv_weight: weight of the generator's adversarial loss (0 trains
+                the generator on reconstruction alone; the discriminator still
+                learns, so the logged ``g_loss`` stays meaningful).
+            l1_weight, l2_weight: weights of the mean absolute and mean squared
+                reconstruction errors (on the [-1, 1] scale).
+            temporal_weight: weight of ``temporal_difference_loss`` (translation).
+            r1_gamma: R1 weight gamma on the real views (``gamma / 2 * R1``).
+            **kwargs: passed to ``keras.Model.compile``.
+        """
+        self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
+        weights = dict(
+            adv_weight=adv_weight,
+            l1_weight=l1_weight,
+            l2_weight=l2_weight,
+            temporal_weight=temporal_weight,
+            r1_gamma=r1_gamma,
+        )
+        for name, value in weights.items():
+            if float(value) < 0:
+                raise ValueError(f"{name}={value!r} must be >= 0")
+        kwargs.pop("loss", None)
+        kwargs.pop("optimizer", None)
+        self.d_optimizer, self.g_optimizer = engine.make_optimizers(d_optimizer, g_optimizer)
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        self.loss_name = loss
+        for name, value in weights.items():
+            setattr(self, name, float(value))
+        active = ["d_loss", "g_loss", "l1", "l2"]
+        active += ["temporal"] if temporal_weight else []
+        active += ["r1"] if r1_gamma else []
+        self._active = tuple(active + ["d_real", "d_fake"])
+        self.build_optimizers()
+
+    def build_optimizers(self):
+        """Creates optimizer slots now (required inside a distribution scope)."""
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def get_compile_config(self):
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "loss": self.loss_name,
+            "adv_weight": self.adv_weight,
+            "l1_weight": self.l1_weight,
+            "l2_weight": self.l2_weight,
+            "temporal_weight": self.temporal_weight,
+            "r1_gamma": self.r1_gamma,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return [self._trackers[n] for n in self._active]
+
+    # -------------------------------------------------------------- inference
+    def call(self, inputs, training=False):
+        return engine._video_of(self.ema_generator(inputs, training=training))
+
+    def generate(self, inputs, use_ema=True, **kwargs):
+        """The generator's clip ``[B, T, H, W, C]`` in [-1, 1] for ``inputs``.
+
+        Args:
+            inputs: the conditioning frames ``[B, T_in, h, w, C_in]``.
+            use_ema: use the moving-average weights (the default).
+            **kwargs: passed to the generator (e.g. ``frames=N`` to roll a
+                predictor out beyond its trained horizon).
+        """
+        net = self.ema_generator if use_ema else self.generator
+        return engine._video_of(net(inputs, training=False, **kwargs))
+
+    # ------------------------------------------------------------------ step
+    def _discriminate(self, inputs, clip, training=True):
+        view = discriminator_view(inputs, clip, self.condition)
+        return engine._heads(self.discriminator(view, training=training))
+
+    def _critic(self, inputs):
+        def critic(clip):
+            heads = self._discriminate(inputs, clip)
+            return tf.add_n(
+                [tf.reduce_mean(tf.reshape(h, [tf.shape(h)[0], -1]), axis=1) for h in heads]
+            )
+
+        return critic
+
+    def train_step(self, data):
+        inputs, real = unpack_pair(data)
+        inputs = tf.cast(inputs, tf.float32)
+        real = tf.cast(real, tf.float32)
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        logs = {}
+
+        # --- discriminator phase
+        fake = tf.stop_gradient(
+            tf.cast(engine._video_of(self.generator(inputs, training=True)), tf.float32)
+        )
+        d_vars = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_heads = self._discriminate(inputs, real)
+            fake_heads = self._discriminate(inputs, fake)
+            d_loss = tf.add_n(
+                [self._d_loss_fn(r, f) for r, f in zip(real_heads, fake_heads, strict=True)]
+            )
+            total = d_loss
+            if self.r1_gamma:
+                r1 = losses_lib.r1_penalty(self._critic(inputs), real)
+                total += 0.5 * self.r1_gamma * r1
+                logs["r1"] = r1
+            scaled = self.d_optimizer.scale_loss(total / replicas)
+        grads = tape.gradient(scaled, d_vars)
+        self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
+
+        # --- generator phase
+        g_vars = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = tf.cast(engine._video_of(self.generator(inputs, training=True)), tf.float32)
+            fake_heads = self._discriminate(inputs, fake)
+            g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
+            err = fake - real
+            l1 = tf.reduce_mean(tf.abs(err))
+            l2 = tf.reduce_mean(tf.square(err))
+            total = self.adv_weight * g_loss + self.l1_weight * l1 + self.l2_weight * l2
+            logs.update(l1=l1, l2=l2)  # both logged whatever their weights
+            if self.temporal_weight:
+                tc = temporal_difference_loss(fake, real)
+                total += self.temporal_weight * tc
+                logs["temporal"] = tc
+            scaled = self.g_optimizer.scale_loss(total / replicas)
+        grads = tape.gradient(scaled, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
+        engine.update_ema(
+            self.ema_generator, self.generator, self.g_optimizer.iterations, self.ema_decay
+        )
+
+        logs.update(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
+            d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
+        )
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        results = {m.name: m.result() for m in self.metrics}
+        if engine._multi_worker(tf.distribute.get_strategy()):
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
+
+    def test_step(self, data):
+        """Reconstruction errors of the EMA generator (``evaluate`` / validation data)."""
+        inputs, real = unpack_pair(data)
+        fake = tf.cast(self(tf.cast(inputs, tf.float32)), tf.float32)
+        err = fake - tf.cast(real, tf.float32)
+        self._trackers["l1"].update_state(tf.reduce_mean(tf.abs(err)))
+        self._trackers["l2"].update_state(tf.reduce_mean(tf.square(err)))
+        return {n: self._trackers[n].result() for n in ("l1", "l2")}
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.layers.serialize(self.generator),
+            discriminator=keras.layers.serialize(self.discriminator),
+            condition=self.condition,
+            ema_decay=self.ema_decay,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.layers.deserialize(config["generator"])
+        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
+        return cls(**config)
+
+
+# ----------------------------------------------------------------- baselines
+def task_baselines(task, stride=None, scale=1):
+    """Trivial reference predictors ``{name: fn(inputs) -> clips}`` for evaluation.
+
+    * prediction (``fn(context, frames)``): ``copy_last_frame`` (the last context
+      frame held) and ``blank`` (background, -1);
+    * interpolation: ``linear_blend`` of the key frames ``stride`` apart;
+    * restoration: ``bilinear`` up-sampling by ``scale`` (for denoising, ``scale=1``:
+      the noisy input itself, ``identity``);
+    * translation: none.
+    """
+    if task == "prediction":
+        from keras_vgan.models.prediction import copy_last_frame
+
+        return {
+            "copy_last_frame": copy_last_frame,
+            "blank": lambda x, frames: (
+                -tf.ones(tf.concat([[tf.shape(x)[0], frames], tf.shape(x)[2:]], 0))
+            ),
+        }
+    if task == "interpolation":
+        from keras_vgan.models.interpolation import linear_blend
+
+        return {"linear_blend": lambda x: linear_blend(x, stride)}
+    if task == "restoration":
+        if scale == 1:
+            return {"identity": lambda x: tf.convert_to_tensor(x)}
+        return {
+            "bilinear": lambda x: _resize_frames(
+                tf.convert_to_tensor(x), x.shape[2] * scale, x.shape[3] * scale
+            )
+        }
+    return {}

@@ -1,0 +1,149 @@
+"""``python -m training.evaluate_tasks --run RUN_DIR``: the metric table of a task model.
+
+Loads ``RUN_DIR/model.keras`` (a ``tasks.VideoTaskGAN``) and ``config.json``, runs the
+EMA generator on held-out pairs (built-in data: the held-out test digits and another
+seed; data on disk: the run's ``--data`` or this program's, with another seed) and
+prints MSE, MAE (per frame, summed over pixels on [0, 1]), SSIM, PSNR and the
+temporal-consistency error, averaged and per time step, next to the task's trivial
+baselines (copy-last-frame and blank for prediction, linear blending for
+interpolation, bilinear up-sampling or the noisy input for restoration).
+
+    python -m training.evaluate_tasks --run tensorboard_logs/predict_convlstm_moving_mnist-...
+    python -m training.evaluate_tasks --run RUN_DIR --frames 30   # roll out 30 frames
+
+Bad input prints one line and exits with status 2.
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+
+from training.quiet import quiet_tensorflow
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser():
+    parser = _Parser(
+        prog="python -m training.evaluate_tasks",
+        description="Print the reconstruction metrics of a trained task model.",
+    )
+    parser.add_argument("--run", required=True, metavar="RUN_DIR", help="a task model's run")
+    parser.add_argument("--clips", type=int, default=256, help="held-out clips (default 256)")
+    parser.add_argument("--batch-size", type=int, default=32, help="clips per batch")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the held-out clips (default: run seed + 1000)",
+    )
+    parser.add_argument("--data", default=None, help="evaluate on other data (a path)")
+    parser.add_argument(
+        "--frames",
+        type=int,
+        default=None,
+        help="prediction: frames to roll out (default: the run's; more than the targets "
+        "are scored on the available targets)",
+    )
+    return parser
+
+
+def _fail(message):
+    print(f"python -m training.evaluate_tasks: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames=None):
+    """Scores a task run; returns ``(rows, per_step, title)``.
+
+    ``rows`` maps the model and each baseline to ``{metric: mean}``; ``per_step``
+    maps them to ``{metric: [T]}``.
+    """
+    import keras
+
+    from keras_vgan import presets, runs
+    from keras_vgan.data import pairs as pairs_lib
+    from keras_vgan.metrics.reconstruction import evaluate_predictor
+    from keras_vgan.tasks import VideoTaskGAN, task_baselines
+
+    config = runs.load_run_config(run_dir)
+    task = presets.task_of(config)
+    if task is None:
+        raise ValueError(f"{run_dir!r} trained model={config.model!r}, not a task model")
+    if data is not None:
+        config = dataclasses.replace(config, data=data)
+        presets.validate_config(config)
+    path = os.path.join(run_dir, "model.keras")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path!r} does not exist (the run has not finished)")
+    model = keras.saving.load_model(path)
+    if not isinstance(model, VideoTaskGAN):
+        raise ValueError(f"{path!r} holds a {type(model).__name__}, not a VideoTaskGAN")
+    seed = config.seed + 1000 if seed is None else seed
+    held_out = list(
+        presets.build_task_pairs(
+            config, seed=seed, split="test", num_clips=clips, batch_size=batch_size
+        )
+    )
+    if not held_out:
+        raise ValueError(f"no held-out pairs could be read from data={config.data!r}")
+    kwargs = {}
+    if task == "prediction" and frames is not None:
+        kwargs["frames"] = frames
+    stride = config.key_stride or config.frames - 1
+    scale = pairs_lib.degrade_scale(config.degrade) if task == "restoration" else 1
+    n = held_out[0][1].shape[1]
+
+    def scored(fn):
+        # Roll-outs longer than the targets are scored on the frames that have targets.
+        return lambda x: fn(x)[:, :n]
+
+    predictors = {config.model: scored(lambda x: model.generate(x, **kwargs))}
+    for name, fn in task_baselines(task, stride=stride, scale=scale).items():
+        predictors[name] = scored((lambda x, fn=fn: fn(x, n)) if task == "prediction" else fn)
+    rows, per_step = {}, {}
+    for name, fn in predictors.items():
+        metrics = evaluate_predictor(fn, held_out, ssim=config.size >= 11)
+        rows[name] = metrics.result()
+        per_step[name] = metrics.per_step()
+    title = (
+        f"{task}: {config.model} on {config.data} ({rows[config.model]['clips']} held-out "
+        f"clips, seed {seed}); MSE/MAE per frame summed over pixels on [0, 1]"
+    )
+    return rows, per_step, title
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    for name in ("clips", "batch_size", "frames"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            return _fail(f"--{name.replace('_', '-')}={value} must be a positive integer")
+    with quiet_tensorflow():
+        from keras_vgan.metrics.reconstruction import format_per_step, format_table
+    try:
+        rows, per_step, title = evaluate_run(
+            args.run,
+            clips=args.clips,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            data=args.data,
+            frames=args.frames,
+        )
+    except (ValueError, FileNotFoundError) as e:
+        return _fail(str(e))
+    print(format_table(rows, title=title))
+    model = next(iter(rows))
+    print(f"\nper time step ({model}):")
+    print(format_per_step(per_step[model], metrics=("mse", "mae", "ssim", "psnr")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
