@@ -75,8 +75,9 @@ def train_all(workdir, steps, steps_per_epoch, models):
         subprocess.run(cmd, check=True, cwd=ROOT)
         # ``python -m training`` names the run NAME-<time>: move it to WORKDIR/model.
         made = sorted(
-            d for d in os.listdir(workdir) if d.startswith(model + "-") and os.path.isdir(
-                os.path.join(workdir, d))
+            d
+            for d in os.listdir(workdir)
+            if d.startswith(model + "-") and os.path.isdir(os.path.join(workdir, d))
         )
         if made and not os.path.exists(run_dir):
             os.replace(os.path.join(workdir, made[-1]), run_dir)
@@ -93,6 +94,87 @@ def train_all(workdir, steps, steps_per_epoch, models):
     return timings
 
 
+def evaluate_all(workdir, models, num_clips, seed, batch_size=128):
+    """Rows of the comparison table (see the module docstring)."""
+    import keras
+    import numpy as np
+
+    import keras_vgan  # noqa: F401  (registers the serialisable classes)
+    from keras_vgan.metrics import evaluation
+    from keras_vgan.presets import TrainConfig, build_gan
+
+    timings = {}
+    path = os.path.join(workdir, "timings.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            timings = json.load(f)
+    real, what = evaluation.real_batches(
+        "moving_mnist", frames=16, size=32, num_clips=num_clips, batch_size=batch_size
+    )
+    evaluator = evaluation.Evaluator(real, what)
+    table = []
+
+    def add(name, fake, **extra):
+        start = time.perf_counter()
+        rows = {r["metric"]: r for r in evaluator.evaluate(fake)}
+        table.append({"name": name, **{k: v["value"] for k, v in rows.items()}, **extra})
+        print(f"  {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        return rows
+
+    other, _ = evaluation.real_batches(
+        "moving_mnist",
+        frames=16,
+        size=32,
+        num_clips=num_clips,
+        batch_size=batch_size,
+        seed=evaluation.EVAL_SEED + 1,
+    )
+    protocol = add("real, independent draw (floor)", other)
+    rng = np.random.default_rng(seed)
+    add("real, frames shuffled in time", [b[:, rng.permutation(16)] for b in other])
+    add("real, first frame frozen", [np.repeat(b[:, :1], 16, axis=1) for b in other])
+    add("uniform noise", [rng.uniform(-1, 1, b.shape).astype("float32") for b in other])
+    for model in models:
+        run_dir = os.path.join(workdir, model)
+        if not os.path.exists(os.path.join(run_dir, "model.keras")):
+            print(f"  {model}: no finished run in {run_dir}; skipped", file=sys.stderr)
+            continue
+        with open(os.path.join(run_dir, "config.json")) as f:
+            config = TrainConfig.from_dict(json.load(f))
+        untrained = build_gan(config)
+        add(
+            f"{model}, untrained",
+            evaluation.generated_batches(untrained, num_clips, batch_size, seed),
+        )
+        gan = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
+        t = timings.get(model, {})
+        add(
+            f"{model}, trained",
+            evaluation.generated_batches(gan, num_clips, batch_size, seed),
+            steps=int(gan.g_optimizer.iterations.numpy()),
+            wall_s=t.get("wall_s"),
+            cpu_s=t.get("cpu_s"),
+        )
+    return table, protocol
+
+
+def print_table(table, protocol):
+    print("Offline metric on built-in Moving MNIST, 16 frames of 32x32 (lower FD/KVD is better)")
+    for key in ("offline_fd", "offline_kvd", "offline_is"):
+        print(f"  {key}: {protocol[key]['protocol']}")
+    head = f"{'clips':<34} {'FD':>9} {'KVD':>9} {'IS':>6} {'G steps':>8} {'wall s':>7} {'CPU s':>7}"
+    print(head)
+    print("-" * len(head))
+    for row in table:
+        extra = ""
+        if "steps" in row:
+            extra = f" {row['steps']:>8} {row['wall_s'] or 0:>7.0f} {row['cpu_s'] or 0:>7.0f}"
+        print(
+            f"{row['name']:<34} {row['offline_fd']:>9.3f} {row['offline_kvd']:>9.3f} "
+            f"{row['offline_is']:>6.2f}{extra}"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="/tmp/keras_vgan_quality")
@@ -100,12 +182,21 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
-    parser.add_argument("--clips", type=int, default=1024)
+    parser.add_argument("--clips", type=int, default=2048)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     models = [m for m in args.models.split(",") if m]
     if args.train:
         train_all(args.workdir, args.steps, args.steps_per_epoch, models)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    table, protocol = evaluate_all(args.workdir, models, args.clips, args.seed)
+    print_table(table, protocol)
+    with open(os.path.join(args.workdir, "quality.json"), "w") as f:
+        json.dump(
+            {"protocol": {k: v["protocol"] for k, v in protocol.items()}, "rows": table},
+            f,
+            indent=2,
+        )
     return 0
 
 

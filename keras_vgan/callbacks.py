@@ -196,3 +196,127 @@ def _first_non_finite(logs):
         if not math.isfinite(v):
             return name, v
     return None
+
+
+class PeriodicEvaluation(keras.callbacks.Callback):
+    """Scores the EMA generator every ``every`` epochs and logs it to TensorBoard.
+
+    The real clips (``num_clips`` in the generator's format, from ``data``) are
+    embedded once when training starts; then at the end of every ``every``
+    epochs ``num_clips`` clips generated from the same noise (``seed``) are
+    scored with ``keras_vgan.metrics.evaluation.Evaluator``: by default the
+    offline metric (``offline_fd``, ``offline_kvd``, ``offline_is``), plus FVD
+    with ``metrics=("offline", "fvd")`` and ``i3d``. Each value is written as
+    the scalar ``eval/<metric>`` (run ``log_dir``, step = epochs done), added to
+    the epoch's logs as ``eval_<metric>`` and kept in ``results``.
+
+    Args:
+        log_dir: TensorBoard directory of the scalars (e.g. ``RUN_DIR/eval``).
+        data: the real data: ``"moving_mnist"``, ``"shapes"``, a path or ``tfds:NAME``.
+        every: epochs between evaluations.
+        num_clips: generated and real clips per evaluation (fewer than the
+            2,048 of a final evaluation keeps it cheap; the values are then
+            higher, but comparable along the run).
+        seed: seed of the fixed noise.
+        metrics: see ``Evaluator``.
+        i3d: path of the local ``i3d-kinetics-400`` module (for ``"fvd"``).
+        batch_size: clips generated and embedded at a time.
+    """
+
+    def __init__(
+        self,
+        log_dir,
+        data="moving_mnist",
+        every=1,
+        num_clips=256,
+        seed=0,
+        metrics=("offline",),
+        i3d=None,
+        batch_size=64,
+    ):
+        super().__init__()
+        if int(every) < 1:
+            raise ValueError(f"every={every!r} must be an integer >= 1")
+        self.log_dir = log_dir
+        self.data = data
+        self.every = int(every)
+        self.num_clips = int(num_clips)
+        self.seed = int(seed)
+        self.metrics = tuple(metrics)
+        self.i3d = i3d
+        self.batch_size = int(batch_size)
+        self.results = []
+        self._evaluator = None
+        self._writer = None
+
+    def _prepare(self):
+        from keras_vgan.metrics import evaluation
+
+        _, frames, size, _, channels = evaluation.clip_shape(self.model)
+        real, what = evaluation.real_batches(
+            self.data,
+            frames=frames,
+            size=size,
+            channels=channels,
+            num_clips=self.num_clips,
+            batch_size=self.batch_size,
+        )
+        self._evaluator = evaluation.Evaluator(real, what, metrics=self.metrics, i3d=self.i3d)
+
+    def evaluate(self, step):
+        """Scores the model now; writes the scalars at ``step`` and returns the rows."""
+        from keras_vgan.metrics import evaluation
+
+        if self._evaluator is None:
+            self._prepare()
+        fake = evaluation.generated_batches(
+            self.model, self.num_clips, self.batch_size, seed=self.seed
+        )
+        rows = self._evaluator.evaluate(fake)
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        with self._writer.as_default():
+            for row in rows:
+                tf.summary.scalar(f"eval/{row['metric']}", row["value"], step=step)
+                tf.summary.text(f"eval/{row['metric']}/protocol", row["protocol"], step=step)
+        self._writer.flush()
+        self.results.append({"step": int(step), "rows": rows})
+        return rows
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every or getattr(self.model, "stop_training", False):
+            return
+        rows = self.evaluate(epoch + 1)
+        if logs is not None:
+            logs.update({f"eval_{row['metric']}": row["value"] for row in rows})
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def side_by_side(inputs, prediction, targets, condition="none"):
+    """Clips ``[B, 3, T, H, W, C]``: input | prediction | ground truth, aligned in time.
+
+    With ``condition="time"`` (prediction) the context is shown before each panel's
+    future (the input panel's future is blank); otherwise the input is stretched to
+    the prediction's frames (nearest frame), frame size (nearest pixel) and channels
+    (grey repeated to RGB, RGB averaged to grey). Float arrays in [-1, 1].
+    """
+    x, p, y = (np.asarray(a, np.float32) for a in (inputs, prediction, targets))
+    b, t, h, w, c = p.shape
+    if x.shape[-1] != c:
+        x = np.repeat(x, c, axis=-1) if x.shape[-1] == 1 else x.mean(-1, keepdims=True)
+        x = x[..., :c]
+    if condition == "time":
+        k = x.shape[1]
+        blank = np.full((b, t) + x.shape[2:], -1.0, np.float32)
+        x, p, y = (np.concatenate([x, v], axis=1) for v in (blank, p, y))
+        t += k
+    else:
+        ti = np.minimum(np.arange(t) * x.shape[1] // t, x.shape[1] - 1)
+        hi = np.arange(h) * x.shape[2] // h
+        wi = np.arange(w) * x.shape[3] // w
+        x = x[:, ti][:, :, hi][:, :, :, wi]
+    return np.stack([x, p, y], axis=1)

@@ -76,6 +76,8 @@ class TrainConfig:
     strategy: str = "one_device"
     num_samples: int = 16  # clips in the sample grid written each epoch
     fps: int = 8  # frames per second of sample GIF/mp4 files
+    eval_every: int = 0  # epochs between offline-metric evaluations in TensorBoard (0: off)
+    eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -262,6 +264,7 @@ def validate_config(config):
     for name in ("beta_1", "beta_2", "ema_decay"):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
+    _check_eval(config)
     check_geometry(config.frames, config.size, config.depth, config.channels)
     allowed = DATA_CHANNELS.get(config.data, (1, 3))
     if config.channels not in allowed:
@@ -276,6 +279,19 @@ def validate_config(config):
         )
     if config.data not in DATA:
         data_source(config)  # opens and probes the data: one-line error if none is usable
+
+
+def _check_eval(config):
+    """The periodic evaluation fields (``eval_every``, ``eval_clips``); one-line ValueError."""
+    for name, low in (("eval_every", 0), ("eval_clips", 2)):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    if config.eval_every and config.frames < 16:
+        raise ValueError(
+            f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
+            f"length), got frames={config.frames}"
+        )
 
 
 def build_gan(config):

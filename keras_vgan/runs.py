@@ -7,6 +7,7 @@ A run directory holds::
     samples/               epoch_NNNN.gif/.mp4/.png, final.*, and the TensorBoard
                            event file with the animated sample GIFs
     checkpoints/           atomic training state (see callbacks.TrainingCheckpoint)
+    eval/                  offline-metric scalars every ``eval_every`` epochs (if > 0)
     model.keras            the whole VideoGAN at the end of training
 
 ``train`` is what ``python -m training`` runs; it is usable from a notebook.
@@ -103,6 +104,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     callbacks = [
         checkpoint,
         samples,
+        *_evaluation(config, run_dir),
         keras.callbacks.TensorBoard(log_dir=run_dir, update_freq="epoch", write_graph=False),
     ]
     history = {}
@@ -132,3 +134,20 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
         samples_gif=gif,
         history=history,
     )
+
+
+def _evaluation(config, run_dir):
+    """``[PeriodicEvaluation]`` (offline metric to ``RUN_DIR/eval``) if ``eval_every``, else []."""
+    if not config.eval_every:
+        return []
+    from keras_vgan.callbacks import PeriodicEvaluation
+
+    return [
+        PeriodicEvaluation(
+            os.path.join(run_dir, "eval"),
+            data=config.data,
+            every=config.eval_every,
+            num_clips=config.eval_clips,
+            seed=config.seed + 2,
+        )
+    ]

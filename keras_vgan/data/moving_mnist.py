@@ -218,14 +218,21 @@ def moving_mnist(
         split: which digits to use: ``"train"``, ``"test"`` or ``"all"``
             (see ``load_mnist_digits``).
         drop_remainder: drop a last incomplete batch.
-        return_labels: also yield the class of the first digit (int32 scalar).
+        return_labels: also yield the class of the first digit (int32 scalar); or
+            ``"all"``: a dict with ``"digits"`` (int32 ``[num_digits]``, the class of
+            each digit) and ``"directions"`` (float32 ``[num_digits]``, each digit's
+            initial direction of motion in radians, [0, 2 pi): it moves by
+            ``(dy, dx) = 0.1 * (sin, cos)`` of the free range per frame until it
+            first bounces).
         start_index: index of the first clip.
 
     Returns:
         A ``tf.data.Dataset`` of float32 clips ``[frames, size, size, 1]`` in [-1, 1]
         (background -1), batched to ``[batch_size, frames, size, size, 1]`` if asked;
-        elements are ``(clip, label)`` with ``return_labels=True``.
+        elements are ``(clip, label)`` with ``return_labels=True`` (or ``"all"``).
     """
+    if return_labels not in (True, False, "all"):
+        raise ValueError(f"return_labels must be True, False or 'all', got {return_labels!r}")
     frames = _check_int("frames", frames, 1)
     size = _check_int("size", size, 16)
     num_digits = _check_int("num_digits", num_digits, 1)
@@ -271,6 +278,9 @@ def moving_mnist(
         canvas = tf.gather(rows, src, axis=3, batch_dims=3)  # [B, D, T, size, size]
         clips = tf.reduce_max(canvas, axis=1) - 1.0  # digits combined by maximum
         clips = tf.reshape(clips, [-1, frames, size, size, 1])
+        if return_labels == "all":
+            directions = tf.cast(theta, tf.float32)
+            return clips, {"digits": tf.gather(bank_labels, which), "directions": directions}
         if return_labels:
             return clips, tf.gather(bank_labels, which[:, 0])
         return clips
