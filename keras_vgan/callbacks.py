@@ -320,3 +320,67 @@ def side_by_side(inputs, prediction, targets, condition="none"):
         wi = np.arange(w) * x.shape[3] // w
         x = x[:, ti][:, :, hi][:, :, :, wi]
     return np.stack([x, p, y], axis=1)
+
+
+class TaskSamples(keras.callbacks.Callback):
+    """Side-by-side GIFs (input | prediction | ground truth) of a fixed batch for task models.
+
+    Every ``every`` epochs the EMA generator of a ``tasks.VideoTaskGAN`` runs on
+    the same ``inputs``; one row per clip, three panels per row (see
+    ``side_by_side``), written as ``<name>.gif``, ``.mp4`` and ``.png`` (the grid's
+    frames side by side) and as an animated GIF in TensorBoard's IMAGES
+    tab (tag ``samples/input_prediction_truth``, run ``directory``).
+
+    Args:
+        directory: where files and the TensorBoard event file go.
+        inputs, targets: a fixed batch of pairs (numpy or tensors).
+        condition: the model's ``condition`` (``"time"`` shows the context first).
+        fps: frame rate of the GIFs.
+        every: epochs between samples.
+    """
+
+    def __init__(self, directory, inputs, targets, condition="none", fps=8, every=1):
+        super().__init__()
+        self.directory = directory
+        self.inputs = np.asarray(inputs, np.float32)
+        self.targets = np.asarray(targets, np.float32)
+        self.condition = condition
+        self.fps = int(fps)
+        self.every = int(every)
+        self._writer = None
+
+    def write(self, name, step):
+        """Runs the generator and writes ``name``.gif/.png; returns the GIF path."""
+        os.makedirs(self.directory, exist_ok=True)
+        prediction = np.asarray(self.model.generate(self.inputs))
+        panels = side_by_side(self.inputs, prediction, self.targets, self.condition)
+        b = panels.shape[0]
+        clips = panels.reshape((b * 3,) + panels.shape[2:])  # row-major: 3 panels per clip
+        pixels = video_io.to_uint8(clips)
+        grid = video_io.video_grid(pixels, cols=3)
+        base = os.path.join(self.directory, name)
+        video_io.write_gif(base + ".gif", grid, fps=self.fps)
+        video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
+        video_io.write_png(base + ".png", video_io.contact_sheet(grid[None]))
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.directory)
+        with self._writer.as_default():
+            summaries.video_summary(
+                "samples/input_prediction_truth",
+                clips,
+                step=step,
+                fps=self.fps,
+                cols=3,
+                description="input | prediction (EMA generator) | ground truth, one clip per row",
+            )
+        self._writer.flush()
+        return base + ".gif"
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
+            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -134,8 +134,7 @@ class VideoGAN(keras.Model):
 
     def copy_generator_to_ema(self):
         """Sets the EMA generator's weights to the generator's."""
-        for ema, w in zip(self.ema_generator.weights, self.generator.weights, strict=True):
-            ema.assign(w)
+        copy_weights(self.ema_generator, self.generator)
 
     # ---------------------------------------------------------------- compile
     def compile(
@@ -169,15 +168,7 @@ class VideoGAN(keras.Model):
                 raise ValueError(f"{name}={value!r} must be >= 0")
         kwargs.pop("loss", None)
         kwargs.pop("optimizer", None)
-        self.d_optimizer = keras.optimizers.get(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam")
-        )
-        self.g_optimizer = keras.optimizers.get(
-            g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam")
-        )
-        if keras.config.dtype_policy().name == "mixed_float16":
-            self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
-            self.g_optimizer = keras.optimizers.LossScaleOptimizer(self.g_optimizer)
+        self.d_optimizer, self.g_optimizer = make_optimizers(d_optimizer, g_optimizer)
         # model.optimizer is the generator's: its step counter is the training step
         # that Keras callbacks (TensorBoard) read.
         super().compile(optimizer=self.g_optimizer, **kwargs)
@@ -381,18 +372,7 @@ class VideoGAN(keras.Model):
 
     def _update_ema(self):
         # Called after the generator update: g_optimizer.iterations counts EMA updates.
-        n = tf.cast(self.g_optimizer.iterations, tf.float32)
-        decay = tf.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))
-        for ema, w in zip(
-            self.ema_generator.trainable_variables, self.generator.trainable_variables, strict=True
-        ):
-            ema.assign(w + decay * (ema - w))
-        for ema, w in zip(
-            self.ema_generator.non_trainable_variables,
-            self.generator.non_trainable_variables,
-            strict=True,
-        ):
-            ema.assign(w)  # normalisation statistics are copied, as in StyleGAN2-ADA
+        update_ema(self.ema_generator, self.generator, self.g_optimizer.iterations, self.ema_decay)
 
     def test_step(self, data):
         raise NotImplementedError(
@@ -423,7 +403,45 @@ class VideoGAN(keras.Model):
 
 def _multi_worker(strategy):
     """True under MultiWorkerMirroredStrategy with a real multi-worker cluster."""
-    return isinstance(
-        strategy, tf.distribute.MultiWorkerMirroredStrategy
-    ) and strategy.extended._in_multi_worker_mode()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
 
+
+# Helpers shared with the conditional-task engine (keras_vgan.tasks.VideoTaskGAN).
+
+
+def make_optimizers(d_optimizer=None, g_optimizer=None):
+    """``(d_optimizer, g_optimizer)`` from optimizers or identifiers.
+
+    Adam with the DCGAN settings (lr 2e-4, beta_1 0.5) where None; both wrapped
+    in a ``LossScaleOptimizer`` under the ``mixed_float16`` policy.
+    """
+    d = keras.optimizers.get(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"))
+    g = keras.optimizers.get(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam"))
+    if keras.config.dtype_policy().name == "mixed_float16":
+        d = keras.optimizers.LossScaleOptimizer(d)
+        g = keras.optimizers.LossScaleOptimizer(g)
+    return d, g
+
+
+def copy_weights(target, source):
+    """Assigns every weight of ``source`` to the same-architecture ``target``."""
+    for t, w in zip(target.weights, source.weights, strict=True):
+        t.assign(w)
+
+
+def update_ema(ema_net, net, iterations, decay):
+    """One EMA step of ``ema_net`` towards ``net`` after ``iterations`` updates.
+
+    ``ema <- w + d (ema - w)`` with ``d = min(decay, (1 + n) / (10 + n))``
+    (``tf.train.ExponentialMovingAverage``'s ``num_updates`` ramp); non-trainable
+    weights (normalisation statistics) are copied, as in StyleGAN2-ADA.
+    """
+    n = tf.cast(iterations, tf.float32)
+    d = tf.minimum(decay, (1.0 + n) / (10.0 + n))
+    for ema, w in zip(ema_net.trainable_variables, net.trainable_variables, strict=True):
+        ema.assign(w + d * (ema - w))
+    for ema, w in zip(ema_net.non_trainable_variables, net.non_trainable_variables, strict=True):
+        ema.assign(w)

@@ -32,7 +32,14 @@ from keras_vgan.models.vgan import (
 
 # vgan: Vondrick et al. 2016; frame_gan: frame-independent DCGAN baseline; tgan: Saito et
 # al. 2017; mocogan: Tulyakov et al. 2018 (keras_vgan/models/).
-MODELS = ("vgan", "frame_gan", "tgan", "mocogan")
+# Conditional tasks (keras_vgan/tasks.py): model name -> task; built by build_task_gan.
+TASK_MODELS = {
+    "predict_convlstm": "prediction",
+    "predict_conv3d": "prediction",
+    "interpolate": "interpolation",
+    "enhance": "restoration",
+}
+MODELS = ("vgan", "frame_gan", "tgan", "mocogan", *TASK_MODELS)
 MOCOGAN_MOTION_DIM = 10  # the paper's motion code size; latent_dim is its content code size
 DATA = ("moving_mnist", "shapes")
 # Built-in data sets and the channel counts they can produce. ``data`` may also be a
@@ -49,6 +56,10 @@ class TrainConfig:
 
     model: str = "vgan"
     data: str = "moving_mnist"
+    # Data on disk (``data`` a path or tfds:NAME): frame step, clip starts, how frames fit.
+    data_stride: int = 1  # take every n-th frame of a video (temporal subsampling)
+    data_start: str = "random"  # clip starts: "random" or "even" (evenly spaced)
+    data_resize: str = "crop"  # "crop" (keep aspect, centre crop) or "stretch"
     frames: int = 16
     size: int = 64
     channels: int = 1
@@ -78,6 +89,15 @@ class TrainConfig:
     fps: int = 8  # frames per second of sample GIF/mp4 files
     eval_every: int = 0  # epochs between offline-metric evaluations in TensorBoard (0: off)
     eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
+    # Conditional tasks (model in TASK_MODELS; keras_vgan/tasks.py). ``frames`` is the whole
+    # clip, ``width``/``depth`` the networks' finest width and number of /2 levels.
+    context_frames: int = 10  # prediction: frames of context; the other frames are predicted
+    key_stride: int = 0  # interpolation: frames between key frames (0 = first and last only)
+    degrade: str = "x2"  # restoration: x2 / x4 super-resolution or noise (denoising)
+    adv_weight: float = 0.01  # adversarial term next to the reconstruction terms
+    l1_weight: float = 1.0
+    l2_weight: float = 0.0
+    temporal_weight: float = 0.0  # temporal-consistency term (translation)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -234,7 +254,7 @@ def validate_config(config):
     num_classes = config.num_classes
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
         raise ValueError(f"num_classes={num_classes!r} must be an integer >= 0 (0 = unconditional)")
-    if num_classes and num_classes != DATA_CLASSES.get(config.data):
+    if num_classes and config.data in DATA and num_classes != DATA_CLASSES.get(config.data):
         have = ", ".join(f"{k} ({v})" for k, v in DATA_CLASSES.items())
         if config.data in DATA_CLASSES:
             what = f"does not match the labels of data={config.data!r}"
@@ -265,7 +285,10 @@ def validate_config(config):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
     _check_eval(config)
-    check_geometry(config.frames, config.size, config.depth, config.channels)
+    if config.model in TASK_MODELS:
+        validate_task_config(config)  # task geometry; probes data on disk as pairs
+    else:
+        check_geometry(config.frames, config.size, config.depth, config.channels)
     allowed = DATA_CHANNELS.get(config.data, (1, 3))
     if config.channels not in allowed:
         raise ValueError(
@@ -277,8 +300,19 @@ def validate_config(config):
             f"d_norm='batch' with gp_weight={config.gp_weight} is unsound "
             "(batch statistics mix the samples the penalty treats separately); use 'layer' or 'none'"
         )
-    if config.data not in DATA:
-        data_source(config)  # opens and probes the data: one-line error if none is usable
+    if config.data not in DATA and config.model not in TASK_MODELS:
+        _check_data_options(config)
+        # Opens and probes the data: one-line error if none is usable.
+        source = data_source(config)
+        found = len(source.class_names or ())
+        if num_classes and found != num_classes:
+            raise ValueError(
+                f"num_classes={num_classes} does not match data={config.data!r}, which has "
+                f"{found} classes (sub-folders root/<class>/<video>)"
+                if found
+                else f"num_classes={num_classes} needs labels and data={config.data!r} has none "
+                "(class labels come from sub-folders: root/<class>/<video>)"
+            )
 
 
 def _check_eval(config):
@@ -287,6 +321,10 @@ def _check_eval(config):
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    if config.eval_every and config.model in TASK_MODELS:
+        raise ValueError(
+            f"eval_every scores unconditional samples; model={config.model!r} is a task model"
+        )
     if config.eval_every and config.frames < 16:
         raise ValueError(
             f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
@@ -295,7 +333,12 @@ def _check_eval(config):
 
 
 def build_gan(config):
-    """Builds and compiles the ``VideoGAN`` of a config (call inside a strategy scope)."""
+    """Builds and compiles the ``VideoGAN`` of a config (call inside a strategy scope).
+
+    Task models (``TASK_MODELS``) give a ``tasks.VideoTaskGAN`` (``build_task_gan``).
+    """
+    if config.model in TASK_MODELS:
+        return build_task_gan(config)
     validate_config(config)
     generator, discriminator = build_networks(config)
     gan = VideoGAN(
@@ -413,6 +456,15 @@ def _check_data_name(data):
         )
 
 
+def _check_data_options(config):
+    from keras_vgan.data import sources
+
+    if not isinstance(config.data_stride, int) or config.data_stride < 1:
+        raise ValueError(f"data_stride={config.data_stride!r} must be a positive integer")
+    _choice("data_start", config.data_start, sources.START_MODES)
+    _choice("data_resize", config.data_resize, sources.RESIZE_MODES)
+
+
 def data_source(config):
     """The ``keras_vgan.data`` source of a config whose ``data`` is a path or ``tfds:NAME``.
 
@@ -422,9 +474,17 @@ def data_source(config):
     """
     from keras_vgan import data as data_lib
 
-    return data_lib.sources.open_source_cached(
-        config.data, frames=config.frames, size=config.size, channels=config.channels
+    options = dict(
+        frames=config.frames,
+        size=config.size,
+        channels=config.channels,
+        stride=config.data_stride,
+        start=config.data_start,
+        resize=config.data_resize,
     )
+    if config.num_classes:
+        options["labels"] = True  # (clips, labels) from root/<class>/<video>
+    return data_lib.sources.open_source_cached(config.data, **options)
 
 
 def build_train_dataset(config, start_step=0):
@@ -439,6 +499,8 @@ def build_train_dataset(config, start_step=0):
     """
     from keras_vgan import data as data_lib
 
+    if config.model in TASK_MODELS:
+        return build_task_pairs(config, start_step=start_step)  # (inputs, targets) batches
     if config.data not in DATA:
         return data_source(config).dataset(
             batch_size=config.batch_size,
@@ -459,3 +521,219 @@ def build_train_dataset(config, start_step=0):
     if config.num_classes:
         kwargs["return_labels"] = True  # (clips, labels) batches for conditional models
     return data_lib.builtin_dataset(config.data, **kwargs)
+
+
+# ============================================================ conditional tasks
+# Task models (TASK_MODELS) train a generator conditioned on input frames with
+# keras_vgan.tasks.VideoTaskGAN on (inputs, targets) pairs from keras_vgan.data.pairs.
+
+_TASK_COMMON = dict(
+    data="moving_mnist",
+    size=64,
+    width=16,
+    depth=3,
+    d_norm="spectral",
+    mask_l1=0.0,
+    g_lr=1e-3,
+    d_lr=2e-4,
+    ema_decay=0.99,
+    batch_size=8,
+    epochs=20,
+    steps_per_epoch=100,
+    num_samples=4,
+)
+PRESETS.update(
+    {
+        # Moving MNIST 10 -> 10 (the standard split), 64x64; an L2 reconstruction term
+        # (the metric is MSE: L1's median is the blank background on sparse digits).
+        "predict_convlstm_moving_mnist": TrainConfig(
+            model="predict_convlstm",
+            frames=20,
+            context_frames=10,
+            l1_weight=0.0,
+            l2_weight=1.0,
+            **_TASK_COMMON,
+        ),
+        "predict_conv3d_moving_mnist": TrainConfig(
+            model="predict_conv3d",
+            frames=20,
+            context_frames=10,
+            l1_weight=0.0,
+            l2_weight=1.0,
+            **_TASK_COMMON,
+        ),
+        # The first and last of 9 frames -> the 7 between (key_stride=4: every 4th frame).
+        "interpolate_moving_mnist": TrainConfig(
+            model="interpolate", frames=9, l1_weight=0.0, l2_weight=1.0, **_TASK_COMMON
+        ),
+        # Restoration of 8-frame clips: x2 / x4 super-resolution (area down-sampling) and
+        # denoising (Gaussian noise, std 0.2).
+        "sr_x2_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x2", **_TASK_COMMON),
+        "sr_x4_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x4", **_TASK_COMMON),
+        "denoise_moving_mnist": TrainConfig(
+            model="enhance", frames=8, degrade="noise", **_TASK_COMMON
+        ),
+    }
+)
+
+
+def task_of(config):
+    """The task of a config's model (``"prediction"``, ...), or None for a GAN."""
+    return TASK_MODELS.get(config.model)
+
+
+def validate_task_config(config):
+    """Checks the task fields of a task model's config; one-line ValueError."""
+    from keras_vgan.models.prediction import check_frame_size
+
+    task = task_of(config)
+    if config.num_classes:
+        raise ValueError(f"num_classes={config.num_classes} is not supported by task models")
+    check_frame_size(config.size, config.depth)
+    for name in ("adv_weight", "l1_weight", "l2_weight", "temporal_weight"):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
+    if task == "prediction" and not 1 <= config.context_frames < config.frames:
+        raise ValueError(
+            f"context_frames={config.context_frames} must be in [1, frames={config.frames})"
+        )
+    if task == "interpolation":
+        if config.key_stride < 0 or config.frames < 2:
+            raise ValueError(f"key_stride={config.key_stride} must be >= 0 and frames >= 2")
+        stride = config.key_stride or config.frames - 1
+        if (config.frames - 1) % stride:
+            raise ValueError(
+                f"key_stride={stride} must divide frames - 1 = {config.frames - 1} "
+                "(key frames at 0, key_stride, ..., frames - 1)"
+            )
+    if task == "restoration":
+        from keras_vgan.data.pairs import degrade_scale
+
+        if config.size % degrade_scale(config.degrade):
+            raise ValueError(f"size={config.size} must be a multiple of the {config.degrade} scale")
+    allowed = DATA_CHANNELS.get(config.data, (1, 3))
+    if config.channels not in allowed:
+        raise ValueError(
+            f"channels={config.channels} is not available for data={config.data!r}; "
+            f"allowed: {', '.join(map(str, allowed))}"
+        )
+    if config.data not in DATA:
+        build_task_pairs(config)  # opens and probes the data: one-line DataError if unusable
+
+
+def _task_widths(config):
+    return default_widths(config.width, config.depth, reverse=True)  # finest first
+
+
+def build_task_networks(config):
+    """``(generator, discriminator, condition)`` of a task model's config."""
+    from keras_vgan.models import prediction
+
+    widths = _task_widths(config)
+    task = task_of(config)
+    clip = dict(size=config.size, channels=config.channels)
+    if task == "prediction":
+        k, n = config.context_frames, config.frames - config.context_frames
+        if config.model == "predict_convlstm":
+            generator = prediction.ConvLSTMPredictor(
+                k, n, widths=widths, hidden=(widths[-1],), name="generator", **clip
+            )
+        else:
+            generator = prediction.Conv3DPredictor(
+                k, n, widths=widths, translator_width=config.width, name="generator", **clip
+            )
+        # The discriminator judges context + prediction: the whole clip.
+        discriminator = prediction.ClipDiscriminator(
+            frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
+        )
+        return generator, discriminator, "time"
+    # Interpolation and restoration: the discriminator judges the output clip alone.
+    discriminator = prediction.ClipDiscriminator(
+        frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
+    )
+    if task == "interpolation":
+        from keras_vgan.models.interpolation import FrameInterpolator
+
+        stride = config.key_stride or config.frames - 1
+        generator = FrameInterpolator(
+            (config.frames - 1) // stride + 1, stride, widths=widths, name="generator", **clip
+        )
+        return generator, discriminator, "none"
+    if task == "restoration":
+        from keras_vgan.data.pairs import degrade_scale
+        from keras_vgan.models.enhancement import VideoEnhancer
+
+        generator = VideoEnhancer(
+            frames=config.frames,
+            scale=degrade_scale(config.degrade),
+            widths=widths,
+            name="generator",
+            **clip,
+        )
+        return generator, discriminator, "none"
+    raise ValueError(f"model={config.model!r} is not a task model ({', '.join(TASK_MODELS)})")
+
+
+def build_task_gan(config):
+    """Builds and compiles the ``tasks.VideoTaskGAN`` of a task config (inside a strategy scope)."""
+    from keras_vgan.tasks import VideoTaskGAN
+
+    validate_config(config)
+    generator, discriminator, condition = build_task_networks(config)
+    gan = VideoTaskGAN(
+        generator,
+        discriminator,
+        condition=condition,
+        ema_decay=config.ema_decay,
+        seed=config.seed,
+        name=f"{config.model}_task",
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(
+            config.d_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="d_adam"
+        ),
+        g_optimizer=keras.optimizers.Adam(
+            config.g_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="g_adam"
+        ),
+        loss=config.loss,
+        adv_weight=config.adv_weight,
+        l1_weight=config.l1_weight,
+        l2_weight=config.l2_weight,
+        temporal_weight=config.temporal_weight,
+        r1_gamma=config.r1_gamma,
+    )
+    return gan
+
+
+def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=None,
+                     batch_size=None):  # fmt: skip
+    """``(inputs, targets)`` batches of a task config.
+
+    Args:
+        config: a task model's ``TrainConfig``.
+        start_step: resume the stream at this training step.
+        seed: another seed for held-out clips (default: the config's).
+        split: built-in Moving MNIST digits: ``"train"``, or ``"test"`` (held out).
+        num_clips: a finite number of clips (built-in data); None = infinite.
+        batch_size: default the config's.
+    """
+    from keras_vgan.data import pairs
+
+    task = task_of(config)
+    batch_size = batch_size or config.batch_size
+    seed = config.seed if seed is None else seed
+    options = dict(
+        frames=config.frames,
+        size=config.size,
+        channels=config.channels,
+        batch_size=batch_size,
+        seed=seed,
+        start_index=start_step * batch_size,
+        context_frames=config.context_frames,
+        stride=config.key_stride or None,
+        degrade=config.degrade,
+    )
+    if config.data in DATA:
+        return pairs.builtin_pairs(task, config.data, split=split, num_clips=num_clips, **options)
+    ds = pairs.source_pairs(task, config.data, **options)
+    return ds.take(-(-num_clips // batch_size)) if num_clips else ds

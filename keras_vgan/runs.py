@@ -22,7 +22,16 @@ import keras
 
 from keras_vgan.callbacks import TrainingCheckpoint, TrainingDiverged, VideoSamples
 from keras_vgan.distribute import get_strategy
-from keras_vgan.presets import TrainConfig, build_gan, build_train_dataset, validate_config
+from keras_vgan.presets import (
+    DATA,
+    TrainConfig,
+    build_gan,
+    build_task_pairs,
+    build_train_dataset,
+    data_source,
+    task_of,
+    validate_config,
+)
 
 
 @dataclasses.dataclass
@@ -93,13 +102,19 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     start_step = state["step"] if state else 0
     if not resume:
         write_config(run_dir, config)
+    if config.num_classes and config.data not in DATA:
+        # The label of class i is class_names[i]: generate/export need the list.
+        data_source(config).save_class_names(os.path.join(run_dir, "class_names.json"))
 
-    samples = VideoSamples(
-        os.path.join(run_dir, "samples"),
-        num_samples=config.num_samples,
-        seed=config.seed + 1,
-        fps=config.fps,
-    )
+    if task_of(config):
+        samples = _task_samples(config, gan, run_dir)  # input | prediction | ground truth
+    else:
+        samples = VideoSamples(
+            os.path.join(run_dir, "samples"),
+            num_samples=config.num_samples,
+            seed=config.seed + 1,
+            fps=config.fps,
+        )
     checkpoint = TrainingCheckpoint(ckpt_dir)
     callbacks = [
         checkpoint,
@@ -133,6 +148,18 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
         steps_done=int(gan.g_optimizer.iterations.numpy()),
         samples_gif=gif,
         history=history,
+    )
+
+
+def _task_samples(config, gan, run_dir):
+    """Side-by-side samples of a task model on a fixed batch of held-out pairs."""
+    from keras_vgan.callbacks import TaskSamples
+
+    n = config.num_samples
+    pairs = build_task_pairs(config, seed=config.seed + 1, split="test", num_clips=n, batch_size=n)
+    inputs, targets = next(iter(pairs))
+    return TaskSamples(
+        os.path.join(run_dir, "samples"), inputs, targets, condition=gan.condition, fps=config.fps
     )
 
 

@@ -6,7 +6,8 @@ seed; data on disk: the run's ``--data`` or this program's, with another seed) a
 prints MSE, MAE (per frame, summed over pixels on [0, 1]), SSIM, PSNR and the
 temporal-consistency error, averaged and per time step, next to the task's trivial
 baselines (copy-last-frame and blank for prediction, linear blending for
-interpolation, bilinear up-sampling or the noisy input for restoration).
+interpolation, bilinear up-sampling or the noisy input for restoration). Interpolation
+is scored on the frames between the key frames only.
 
     python -m training.evaluate_tasks --run tensorboard_logs/predict_convlstm_moving_mnist-...
     python -m training.evaluate_tasks --run RUN_DIR --frames 30   # roll out 30 frames
@@ -66,6 +67,7 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
     maps them to ``{metric: [T]}``.
     """
     import keras
+    import numpy as np
 
     from keras_vgan import presets, runs
     from keras_vgan.data import pairs as pairs_lib
@@ -99,8 +101,14 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
     stride = config.key_stride or config.frames - 1
     scale = pairs_lib.degrade_scale(config.degrade) if task == "restoration" else 1
     n = held_out[0][1].shape[1]
+    if task == "interpolation":
+        # Only the frames between the key frames (those are copied from the input).
+        between = [t for t in range(n) if t % stride]
+        held_out = [(x, np.asarray(y)[:, between]) for x, y in held_out]
 
     def scored(fn):
+        if task == "interpolation":
+            return lambda x: np.asarray(fn(x))[:, between]
         # Roll-outs longer than the targets are scored on the frames that have targets.
         return lambda x: fn(x)[:, :n]
 
