@@ -126,7 +126,10 @@ def main(argv=None):
         help=f"comma list of {', '.join(FORMATS)}, or all (default: saved_model)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the parity check")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors (already printed, one line): a status, not an exit
+        return e.code
 
     try:
         formats = parse_formats(args.format)

@@ -109,7 +109,10 @@ def write_outputs(videos, out, fps=8):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # usage errors (already printed, one line): a status, not an exit
+        return e.code
     problem = _check_args(args)
     if problem:
         return _fail(problem)

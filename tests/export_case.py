@@ -32,6 +32,7 @@ def tiny_gan(model="vgan", num_classes=0, spread=True, seed=0):
         seed=seed,
     )
     gan = presets.build_gan(config)
+    gan._export_case_config = config  # for tests that write a run directory
     if spread:
         rng = np.random.default_rng(seed)
         for v in gan.ema_generator.weights:
