@@ -1,6 +1,6 @@
 """keras_vgan: generative adversarial networks for video in Keras 3 / TensorFlow."""
 
-from keras_vgan import data, losses, video_io
+from keras_vgan import data, losses, models, video_io
 from keras_vgan.engine import VideoGAN
 from keras_vgan.models import VGANDiscriminator, VGANGenerator
 from keras_vgan.presets import PRESETS, TrainConfig, build_gan, get_preset
@@ -17,5 +17,6 @@ __all__ = [
     "data",
     "get_preset",
     "losses",
+    "models",
     "video_io",
 ]

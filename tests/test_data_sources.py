@@ -4,6 +4,7 @@ Every file here is written by the tests (real videos through OpenCV, then damage
 nothing is downloaded.
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -520,3 +521,38 @@ def test_training_program_trains_vgan_on_a_video_folder(tmp_path):
     assert (run_dir / "model.keras").exists()
     sample = video_io.read_gif(str(run_dir / "samples" / "final.gif"))
     assert sample.shape[0] == 4
+
+
+def test_conditional_training_on_class_folders_with_stride_and_even_starts(tmp_path):
+    from keras_vgan import runs
+
+    root = tmp_path / "videos"
+    clips = next(iter(data.bouncing_shapes(frames=8, size=16, batch_size=4, channels=3, seed=3)))
+    for k, clip in enumerate(clips.numpy()):
+        video_io.write_mp4(str(root / ("jump" if k % 2 else "run") / f"v{k}.mp4"), clip)
+    config = dataclasses.replace(
+        presets.get_preset("quick"),
+        data=str(root), frames=4, size=16, channels=3, depth=2, width=4, latent_dim=8,
+        batch_size=4, num_samples=2, epochs=1, steps_per_epoch=2, num_classes=2,
+        data_stride=2, data_start="even", data_resize="stretch",
+    )  # fmt: skip
+    batch, labels = next(iter(presets.build_train_dataset(config)))
+    assert batch.shape == (4, 4, 16, 16, 3) and set(labels.numpy()) <= {0, 1}
+    run_dir = tmp_path / "run"
+    result = runs.train(config, str(run_dir), verbose=0)
+    assert result.steps_done == 2
+    assert json.loads((run_dir / "class_names.json").read_text()) == ["jump", "run"]
+    assert json.loads((run_dir / "config.json").read_text())["data_stride"] == 2
+
+    for field, value, expected in [
+        ("num_classes", 3, "has 2 classes"),
+        ("data_stride", 0, "data_stride=0 must be a positive integer"),
+        ("data_resize", "zoom", "data_resize='zoom'"),
+        ("data_start", "middle", "data_start='middle'"),
+    ]:
+        with pytest.raises(ValueError, match=expected):
+            presets.validate_config(dataclasses.replace(config, **{field: value}))
+    flat = tmp_path / "flat"
+    video_io.write_mp4(str(flat / "v.mp4"), clips.numpy()[0])
+    with pytest.raises(ValueError, match="needs one sub-folder per class"):
+        presets.validate_config(dataclasses.replace(config, data=str(flat)))
