@@ -37,6 +37,7 @@ TASK_MODELS = {
     "predict_convlstm": "prediction",
     "predict_conv3d": "prediction",
     "interpolate": "interpolation",
+    "translate": "translation",
     "enhance": "restoration",
 }
 MODELS = ("vgan", "frame_gan", "tgan", "mocogan", *TASK_MODELS)
@@ -566,6 +567,11 @@ PRESETS.update(
         "interpolate_moving_mnist": TrainConfig(
             model="interpolate", frames=9, l1_weight=0.0, l2_weight=1.0, **_TASK_COMMON
         ),
+        # Video-to-video translation: Sobel edge maps -> the digits of 8-frame clips; frame +
+        # video discriminators on (source, output), L1 plus the temporal-consistency term.
+        "translate_edges_moving_mnist": TrainConfig(
+            model="translate", frames=8, temporal_weight=1.0, **_TASK_COMMON
+        ),
         # Restoration of 8-frame clips: x2 / x4 super-resolution (area down-sampling) and
         # denoising (Gaussian noise, std 0.2).
         "sr_x2_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x2", **_TASK_COMMON),
@@ -647,6 +653,16 @@ def build_task_networks(config):
             frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
         )
         return generator, discriminator, "time"
+    if task == "translation":
+        from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
+
+        # Paired folders and built-in pairs give sources with the clip's channels.
+        pair = dict(size=config.size, in_channels=config.channels, channels=config.channels)
+        generator = TranslationGenerator(config.frames, widths=widths, name="generator", **pair)
+        discriminator = TranslationDiscriminator(
+            config.frames, widths=widths, norm=config.d_norm, name="discriminator", **pair
+        )
+        return generator, discriminator, "channels"  # D judges (source, output) pairs
     # Interpolation and restoration: the discriminator judges the output clip alone.
     discriminator = prediction.ClipDiscriminator(
         frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip

@@ -342,7 +342,7 @@ def task_baselines(task, stride=None, scale=1):
     * interpolation: ``linear_blend`` of the key frames ``stride`` apart;
     * restoration: ``bilinear`` up-sampling by ``scale`` (for denoising, ``scale=1``:
       the noisy input itself, ``identity``);
-    * translation: none.
+    * translation: ``identity`` (the source clip itself, as if it were the target).
     """
     if task == "prediction":
         from keras_vgan.models.prediction import copy_last_frame
@@ -357,6 +357,8 @@ def task_baselines(task, stride=None, scale=1):
         from keras_vgan.models.interpolation import linear_blend
 
         return {"linear_blend": lambda x: linear_blend(x, stride)}
+    if task == "translation":
+        return {"identity": lambda x: tf.convert_to_tensor(x)}
     if task == "restoration":
         if scale == 1:
             return {"identity": lambda x: tf.convert_to_tensor(x)}

@@ -21,6 +21,7 @@ from keras_vgan.models.prediction import (
     copy_last_frame,
 )
 from keras_vgan.models.tgan import TGANDiscriminator, TGANGenerator, VideoEncoder
+from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
 from keras_vgan.models.vgan import VGANDiscriminator, VGANGenerator, check_geometry
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "ImageEncoder",
     "MoCoGANDiscriminator",
     "MoCoGANGenerator",
+    "TranslationDiscriminator",
+    "TranslationGenerator",
     "TGANDiscriminator",
     "TGANGenerator",
     "VGANDiscriminator",
