@@ -19,8 +19,14 @@ Evaluation then prints one table: for each trained model, an untrained
 generator of the same architecture (same config, no steps) and two reference
 rows (real vs an independent real draw: the floor; real vs uniform noise), the
 offline Fréchet distance (``keras_vgan.metrics.offline``), KVD and the
-Inception-Score analogue, each on ``--clips`` generated clips against as many
-real clips (``keras_vgan.metrics.evaluate_generator``'s protocol).
+Inception-Score analogue, each on ``--clips`` generated clips (default 2,048)
+against as many real clips (``keras_vgan.metrics.evaluation``'s protocol), and
+for each trained model "FD shuf": the FD of the same clips with their frames
+shuffled in time. Shuffling real clips raises the FD from the floor to the
+"frames shuffled" row; a generator whose FD does not move has no coherent
+motion to destroy, and one whose FD falls under shuffling makes too little
+motion. ``--train-seed`` repeats the training with another seed (use another
+``--workdir``). The table is also written to ``WORKDIR/quality.json``.
 """
 
 import argparse
@@ -47,7 +53,7 @@ def _children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def train_all(workdir, steps, steps_per_epoch, models):
+def train_all(workdir, steps, steps_per_epoch, models, train_seed=0):
     os.makedirs(workdir, exist_ok=True)
     timings_path = os.path.join(workdir, "timings.json")
     timings = {}
@@ -64,7 +70,7 @@ def train_all(workdir, steps, steps_per_epoch, models):
         cmd = [sys.executable, "-m", "training", "--preset", preset, *GEOMETRY, *extra]
         cmd += ["--batch-size", "16", "--ema-decay", "0.99"]
         cmd += ["--epochs", str(epochs), "--steps-per-epoch", str(steps_per_epoch)]
-        cmd += ["--logdir", workdir, "--quiet"]
+        cmd += ["--seed", str(train_seed), "--logdir", workdir, "--quiet"]
         if os.path.exists(run_dir):
             cmd = [sys.executable, "-m", "training", "--resume", run_dir, "--quiet"]
         else:
@@ -141,6 +147,7 @@ def evaluate_all(workdir, models, num_clips, seed, batch_size=128):
             continue
         with open(os.path.join(run_dir, "config.json")) as f:
             config = TrainConfig.from_dict(json.load(f))
+        keras.utils.set_random_seed(config.seed)  # the initial weights of the run
         untrained = build_gan(config)
         add(
             f"{model}, untrained",
@@ -148,13 +155,18 @@ def evaluate_all(workdir, models, num_clips, seed, batch_size=128):
         )
         gan = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
         t = timings.get(model, {})
+        fake = list(evaluation.generated_batches(gan, num_clips, batch_size, seed))
         add(
             f"{model}, trained",
-            evaluation.generated_batches(gan, num_clips, batch_size, seed),
+            fake,
             steps=int(gan.g_optimizer.iterations.numpy()),
             wall_s=t.get("wall_s"),
             cpu_s=t.get("cpu_s"),
         )
+        # The same clips with their frames shuffled: how much of the score comes from
+        # coherent motion (real clips: floor -> the "frames shuffled" row).
+        shuffled = [b[:, rng.permutation(b.shape[1])] for b in fake]
+        table[-1]["fd_shuffled"] = evaluator.evaluate(shuffled)[0]["value"]
     return table, protocol
 
 
@@ -162,13 +174,20 @@ def print_table(table, protocol):
     print("Offline metric on built-in Moving MNIST, 16 frames of 32x32 (lower FD/KVD is better)")
     for key in ("offline_fd", "offline_kvd", "offline_is"):
         print(f"  {key}: {protocol[key]['protocol']}")
-    head = f"{'clips':<34} {'FD':>9} {'KVD':>9} {'IS':>6} {'G steps':>8} {'wall s':>7} {'CPU s':>7}"
+    head = (
+        f"{'clips':<34} {'FD':>9} {'KVD':>9} {'IS':>6} {'FD shuf':>9} "
+        f"{'G steps':>8} {'wall s':>7} {'CPU s':>7}"
+    )
+    print("FD shuf: FD of the same generated clips with their frames shuffled in time")
     print(head)
     print("-" * len(head))
     for row in table:
         extra = ""
         if "steps" in row:
-            extra = f" {row['steps']:>8} {row['wall_s'] or 0:>7.0f} {row['cpu_s'] or 0:>7.0f}"
+            extra = (
+                f" {row['fd_shuffled']:>9.3f} {row['steps']:>8} {row['wall_s'] or 0:>7.0f} "
+                f"{row['cpu_s'] or 0:>7.0f}"
+            )
         print(
             f"{row['name']:<34} {row['offline_fd']:>9.3f} {row['offline_kvd']:>9.3f} "
             f"{row['offline_is']:>6.2f}{extra}"
@@ -183,11 +202,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
     parser.add_argument("--clips", type=int, default=2048)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated noise")
+    parser.add_argument("--train-seed", type=int, default=0, help="--seed of the training runs")
     args = parser.parse_args(argv)
     models = [m for m in args.models.split(",") if m]
     if args.train:
-        train_all(args.workdir, args.steps, args.steps_per_epoch, models)
+        train_all(args.workdir, args.steps, args.steps_per_epoch, models, args.train_seed)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     table, protocol = evaluate_all(args.workdir, models, args.clips, args.seed)
     print_table(table, protocol)

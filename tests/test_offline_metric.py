@@ -89,6 +89,27 @@ def test_clip_conversion():
     assert np.linalg.norm(f_small - f_ref) < 0.5 * np.linalg.norm(f_ref)
 
 
+def test_moving_mnist_full_labels():
+    # return_labels="all" (the encoder's training targets) leaves the clips unchanged and
+    # agrees with return_labels=True on the first digit.
+    kw = dict(frames=16, size=32, num_clips=8, batch_size=8, seed=4)
+    clips, first = next(iter(data.moving_mnist(return_labels=True, **kw)))
+    clips_all, labels = next(iter(data.moving_mnist(return_labels="all", **kw)))
+    np.testing.assert_array_equal(clips_all, clips)
+    np.testing.assert_array_equal(labels["digits"][:, 0], first)
+    assert labels["directions"].shape == (8, 2)
+    theta = labels["directions"].numpy()
+    assert np.all((theta >= 0) & (theta < 2 * np.pi))
+    bins = offline.direction_bins(labels["directions"]).numpy()
+    assert bins.shape == (8, 8) and np.all((bins.sum(1) >= 1) & (bins.sum(1) <= 2))
+    # A digit moving right (theta 0) and one moving down (theta pi/2; y grows downwards).
+    np.testing.assert_array_equal(
+        offline.direction_bins([[0.1, np.pi / 2]]).numpy(), [[1, 0, 1, 0, 0, 0, 0, 0]]
+    )
+    with pytest.raises(ValueError, match="return_labels"):
+        data.moving_mnist(return_labels="first", **kw)
+
+
 @pytest.mark.parametrize(
     "shape, dtype, match",
     [

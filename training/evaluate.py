@@ -128,22 +128,27 @@ def main(argv=None):
         return _fail(f"{path!r} holds a {type(gan).__name__}, expected a VideoGAN")
 
     start = time.perf_counter()
-    try:
-        _, frames, size, _, channels = evaluation.clip_shape(gan)
-        real, what = evaluation.real_batches(
-            data,
-            frames=frames,
-            size=size,
-            channels=channels,
-            num_clips=args.num_clips,
-            batch_size=args.batch_size,
-        )
-        evaluator = evaluation.Evaluator(real, what, metrics=metrics, i3d=i3d)
-        rows = evaluator.evaluate(
-            evaluation.generated_batches(gan, args.num_clips, args.batch_size, seed=args.seed)
-        )
-    except (ValueError, FileNotFoundError) as e:
-        return _fail(str(e).splitlines()[0])
+    error = None
+    # TensorFlow's native runtime notices (oneDNN, ...) go to fd 2 while ops first run.
+    with quiet_tensorflow():
+        try:
+            _, frames, size, _, channels = evaluation.clip_shape(gan)
+            real, what = evaluation.real_batches(
+                data,
+                frames=frames,
+                size=size,
+                channels=channels,
+                num_clips=args.num_clips,
+                batch_size=args.batch_size,
+            )
+            evaluator = evaluation.Evaluator(real, what, metrics=metrics, i3d=i3d)
+            rows = evaluator.evaluate(
+                evaluation.generated_batches(gan, args.num_clips, args.batch_size, seed=args.seed)
+            )
+        except (ValueError, FileNotFoundError) as e:
+            error = str(e).splitlines()[0]
+    if error:
+        return _fail(error)
     print(format_table(rows))
     result = {
         "model": os.path.abspath(path),

@@ -35,6 +35,8 @@ Moving MNIST clip becomes what the encoder was trained on), ``C`` 1 or 3 (RGB
 is converted to luma, ITU-R BT.601). Anything else is refused with a one-line
 ``ValueError``. The numbers are comparable between models only under the same
 protocol: the number of clips (they shrink as it grows) and the real clips.
+The encoder knows Moving MNIST only: on other data (bouncing shapes, your
+videos) its features are out of domain; use FVD there.
 """
 
 import functools
@@ -165,6 +167,7 @@ class VideoEncoder(keras.Model):
 def direction_bins(directions, num_bins=NUM_DIRECTIONS):
     """Multi-hot ``[..., num_bins]`` of angles ``[..., D]`` (radians), bins centred on k*2pi/n."""
     width = 2.0 * math.pi / num_bins
+    directions = tf.convert_to_tensor(directions, tf.float32)
     bins = tf.math.floormod(tf.floor(directions / width + 0.5), num_bins)
     onehot = tf.one_hot(tf.cast(bins, tf.int32), num_bins)  # [..., D, n]
     return tf.reduce_max(onehot, axis=-2)
