@@ -6,8 +6,9 @@ seed; data on disk: the run's ``--data`` or this program's, with another seed) a
 prints MSE, MAE (per frame, summed over pixels on [0, 1]), SSIM, PSNR and the
 temporal-consistency error, averaged and per time step, next to the task's trivial
 baselines (copy-last-frame and blank for prediction, linear blending for
-interpolation, bilinear up-sampling or the noisy input for restoration). Interpolation
-is scored on the frames between the key frames only.
+interpolation, bilinear up-sampling or the noisy input for restoration, the source
+clip itself for translation). Interpolation is scored on the frames between the key
+frames only.
 
     python -m training.evaluate_tasks --run tensorboard_logs/predict_convlstm_moving_mnist-...
     python -m training.evaluate_tasks --run RUN_DIR --frames 30   # roll out 30 frames
