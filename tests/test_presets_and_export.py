@@ -19,9 +19,15 @@ def test_every_preset_validates_and_builds(name):
     config = presets.get_preset(name)
     presets.validate_config(config)
     gan = presets.build_gan(config)
-    assert gan.generator.frames == config.frames and gan.generator.size == config.size
     assert gan.loss_name == config.loss
     batch = next(iter(presets.build_train_dataset(dataclasses.replace(config, batch_size=2))))
+    if presets.task_of(config):  # conditional tasks: (inputs, targets) pairs
+        inputs, targets = batch
+        assert inputs.shape[0] == targets.shape[0] == 2
+        assert targets.shape[-3:] == (config.size, config.size, config.channels)
+        assert tuple(gan(inputs).shape) == tuple(targets.shape)  # the generator fits its data
+        return
+    assert gan.generator.frames == config.frames and gan.generator.size == config.size
     if config.num_classes:  # conditional presets: (clips, labels) batches
         batch, labels = batch
         assert labels.shape == (2,) and gan.conditional
