@@ -19,9 +19,11 @@ bad input.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import sys
+import tempfile
 
 EXIT_USAGE = 2
 LITERT_FORMATS = {
@@ -89,6 +91,32 @@ def artifact_paths(out, name, version, formats):
     return paths
 
 
+@contextlib.contextmanager
+def _native_log_to_file():
+    """Sends fd 2 (the converters' native log lines) to a temporary file meanwhile.
+
+    TensorFlow's grappler and the LiteRT / ONNX converters write informational
+    lines straight to the descriptor; they are shown only when a step fails.
+    """
+    if os.environ.get("KERAS_VGAN_VERBOSE_TF"):
+        yield None
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield log
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _size(path):
     if os.path.isdir(path):
         return sum(
@@ -137,16 +165,21 @@ def main(argv=None):
         return _fail(str(e))
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
         return _fail(f"--name {args.name!r} must use letters, digits, '_', '-', '.' only")
-    if "onnx" in formats:
+    from training.quiet import quiet_tensorflow
+
+    with quiet_tensorflow():
+        from keras_vgan import export as export_lib
         from keras_vgan.export.onnx import require_onnx
 
         try:
-            require_onnx()
+            if "onnx" in formats:
+                require_onnx()
         except ImportError as e:
-            return _fail(str(e))
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from keras_vgan import export as export_lib
+            onnx_missing = str(e)
+        else:
+            onnx_missing = None
+    if onnx_missing:
+        return _fail(onnx_missing)
 
     try:
         model = export_lib.load_model(run=args.run, checkpoint=args.checkpoint, model=args.model)
@@ -158,17 +191,18 @@ def main(argv=None):
     rows = []
     for fmt, path in paths.items():
         try:
-            if fmt == "saved_model":
-                export_lib.export_saved_model(model, path)
-            elif fmt in LITERT_FORMATS:
-                export_lib.export_litert(model, path, LITERT_FORMATS[fmt])
-            else:
-                export_lib.export_onnx(model, path)
-        except Exception as e:  # a converter failure: name the format, no traceback
+            with _native_log_to_file():
+                if fmt == "saved_model":
+                    export_lib.export_saved_model(model, path)
+                elif fmt in LITERT_FORMATS:
+                    export_lib.export_litert(model, path, LITERT_FORMATS[fmt])
+                else:
+                    export_lib.export_onnx(model, path)
+                diff = None if args.no_verify else _verify(model, path)
+        except Exception as e:  # a converter failure: its log above, then one line
             first = (str(e).strip().splitlines() or [""])[0]
             print(f"python -m export: {fmt} failed: {type(e).__name__}: {first}", file=sys.stderr)
             return 1
-        diff = None if args.no_verify else _verify(model, path)
         rows.append((fmt, path, _size(path), diff))
     print(f"{'format':<22}{'size':>12}  {'max |diff| vs Keras':>20}  path")
     for fmt, path, size, diff in rows:

@@ -32,17 +32,22 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--out", default="served")
-    args = p.parse_args(argv)
-    if args.count < 1:
-        p.error(f"--count {args.count} must be >= 1")
-    if not 0 <= args.seed < 2**31:
-        p.error(f"--seed {args.seed} must be in [0, 2**31)")
+    try:
+        args = p.parse_args(argv)
+        if args.count < 1:
+            p.error(f"--count {args.count} must be >= 1")
+        if not 0 <= args.seed < 2**31:
+            p.error(f"--seed {args.seed} must be in [0, 2**31)")
+    except SystemExit as e:  # usage errors (already printed, one line): a status
+        return e.code
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import numpy as np
+    from training.quiet import quiet_tensorflow
 
-    from keras_vgan import video_io
-    from keras_vgan.export import tf_serving
+    with quiet_tensorflow():
+        import numpy as np
+
+        from keras_vgan import video_io
+        from keras_vgan.export import tf_serving
 
     inputs = {"seed": np.int32(args.seed), "count": np.int32(args.count)}
     try:
@@ -55,8 +60,10 @@ def main(argv=None):
             reply = tf_serving.predict_rest(args.rest, args.model, body, timeout=args.timeout)
             video = np.asarray(reply["outputs"], np.float32)
     except Exception as e:  # unreachable server, unknown model: one line
-        first = (str(e).strip().splitlines() or [""])[0]
-        print(f"python -m export.client: {type(e).__name__}: {first}", file=sys.stderr)
+        first = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+        if hasattr(e, "code") and hasattr(e, "details"):  # a grpc.RpcError
+            first = f"gRPC {e.code().name}: {(e.details() or '').splitlines()[0]}"
+        print(f"python -m export.client: {first}", file=sys.stderr)
         return 1
     pixels = video_io.to_uint8(video)
     video_io.write_gif(os.path.join(args.out, "grid.gif"), video_io.video_grid(pixels))

@@ -155,3 +155,16 @@ def test_task_model_gets_a_named_endpoint(tmp_path):
     frames = np.random.default_rng(0).uniform(-1, 1, (2, 3, 16, 16, 1)).astype("float32")
     out = tf.saved_model.load(path).signatures["predict"](frames=tf.constant(frames))["video"]
     np.testing.assert_allclose(out.numpy(), np.asarray(model.generate(frames)), atol=1e-6)
+
+
+def test_client_reports_an_unreachable_server_in_one_line(capsys):
+    from export.client import main as client_main
+
+    for where, message in (
+        (["--grpc", "127.0.0.1:9"], "gRPC UNAVAILABLE"),
+        (["--rest", "http://127.0.0.1:9"], "URLError"),
+    ):
+        assert client_main([*where, "--model", "m", "--timeout", "5"]) == 1
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert client_main(["--grpc", "h:1", "--model", "m", "--count", "0"]) == 2
