@@ -125,6 +125,31 @@ def _size(path):
     return os.path.getsize(path)
 
 
+def _run_dir_of(args):
+    """The run directory behind the source flags (for its config and data), or None."""
+    path = args.run or args.checkpoint or (os.path.dirname(os.path.abspath(args.model)))
+    path = os.path.abspath(path)
+    for _ in range(3):  # RUN, RUN/checkpoints, RUN/checkpoints/ckpt-N
+        if os.path.exists(os.path.join(path, "config.json")):
+            return path
+        path = os.path.dirname(path)
+    return None
+
+
+def _task_calibration(args):
+    """Input clips of a task run's training data for full-integer calibration."""
+    from keras_vgan.export import litert
+    from keras_vgan.runs import load_run_config
+
+    run_dir = _run_dir_of(args)
+    if run_dir is None:
+        raise ValueError(
+            "tflite_int8 of a task model calibrates on its training data: export it with "
+            "--run or --checkpoint (or a model.keras inside its run directory)"
+        )
+    return litert.representative_inputs(load_run_config(run_dir))
+
+
 def _verify(model, path):
     """Largest |difference| between ``path`` run in its runtime and the Keras model."""
     import numpy as np
@@ -185,6 +210,12 @@ def main(argv=None):
         model = export_lib.load_model(run=args.run, checkpoint=args.checkpoint, model=args.model)
     except export_lib.SourceError as e:
         return _fail(str(e))
+    representative = None
+    if "tflite_int8" in formats and not hasattr(model, "latent_dim"):
+        try:
+            representative = _task_calibration(args)
+        except (OSError, ValueError) as e:
+            return _fail(str(e).splitlines()[0])
     name = args.name or model.name
     version = next_version(os.path.join(args.out, name))
     paths = artifact_paths(args.out, name, version, formats)
@@ -195,7 +226,8 @@ def main(argv=None):
                 if fmt == "saved_model":
                     export_lib.export_saved_model(model, path)
                 elif fmt in LITERT_FORMATS:
-                    export_lib.export_litert(model, path, LITERT_FORMATS[fmt])
+                    mode = LITERT_FORMATS[fmt]
+                    export_lib.export_litert(model, path, mode, representative=representative)
                 else:
                     export_lib.export_onnx(model, path)
                 diff = None if args.no_verify else _verify(model, path)

@@ -47,6 +47,7 @@ TASK_ENDPOINTS = {
     "interpolation": "interpolate",
     "translation": "translate",
     "enhancement": "enhance",
+    "restoration": "enhance",
 }
 
 TRUNCATION_RESAMPLES = 8  # redraws of out-of-range entries before clipping
@@ -194,15 +195,22 @@ def gan_endpoints(gan):
 def task_input_shape(generator):
     """Per-sample input shape ``(T_in, h, w, C_in)`` of a task generator.
 
-    A generator may state it as ``serving_input_shape``; predictors give it as
-    ``context_frames``, ``size``, ``channels``.
+    A generator may state it as ``serving_input_shape``; otherwise it is read
+    from ``context_frames`` (predictors) or ``key_frames`` (interpolators),
+    ``size`` and ``channels``, or ``frames``, ``size // scale`` and
+    ``channels`` (enhancers).
     """
-    shape = getattr(generator, "serving_input_shape", None)
+    g = generator
+    shape = getattr(g, "serving_input_shape", None)
     if shape is not None:
         return tuple(int(s) for s in shape)
-    if all(hasattr(generator, a) for a in ("context_frames", "size", "channels")):
-        g = generator
-        return (g.context_frames, g.size, g.size, g.channels)
+    if all(hasattr(g, a) for a in ("size", "channels")):
+        for frames in ("context_frames", "key_frames"):  # predictors, interpolators
+            if hasattr(g, frames):
+                return (getattr(g, frames), g.size, g.size, g.channels)
+        if hasattr(g, "scale") and hasattr(g, "frames"):  # enhancers: low-resolution input
+            s = g.size // g.scale
+            return (g.frames, s, s, g.channels)
     raise ValueError(
         f"{type(generator).__name__} does not state its input shape: give it a "
         "serving_input_shape (T_in, h, w, C_in) or a serving_endpoints() method"
@@ -218,15 +226,22 @@ def task_endpoint_name(generator):
     return TASK_ENDPOINTS.get(module, "predict")
 
 
-def task_endpoints(model):
-    """``serving_default`` and the task-named endpoint of a ``VideoTaskGAN``."""
+def task_endpoints(model, representative=None):
+    """``serving_default`` and the task-named endpoint of a ``VideoTaskGAN``.
+
+    ``representative``: optional ``n -> iterable of {"frames": [1, ...]}``
+    (input clips from the training data) for full-integer LiteRT calibration.
+    """
     spec = tf.TensorSpec((None,) + task_input_shape(model.ema_generator), tf.float32, name="frames")
 
     def run(frames):
         return {"video": _float_video(model.generate(frames, use_ema=True))}
 
     task = task_endpoint_name(model.ema_generator)
-    return [Endpoint("serving_default", run, (spec,)), Endpoint(task, run, (spec,))]
+    return [
+        Endpoint("serving_default", run, (spec,), representative=representative),
+        Endpoint(task, run, (spec,), representative=representative),
+    ]
 
 
 def _hook_endpoints(obj):

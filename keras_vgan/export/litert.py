@@ -44,21 +44,34 @@ METADATA_NAME = "keras_vgan"
 REPRESENTATIVE_SAMPLES = 32
 
 
-def _representative(eps, samples):
+def _representative(eps, samples, data=None):
     def generate():
         for ep in eps:
-            if ep.representative is None:
+            source = ep.representative
+            if data is not None and len(ep.input_signature) == 1:
+                name = ep.input_names[0]
+                source = lambda n, name=name: ({name: x} for x in list(data)[:n])  # noqa: E731
+            if source is None:
                 raise ValueError(
-                    f"endpoint {ep.name!r} has no representative data for int8 calibration"
+                    f"endpoint {ep.name!r} has no representative data for int8 calibration "
+                    "(pass representative=..., e.g. input clips of the training data)"
                 )
-            for item in ep.representative(samples):
+            for item in source(samples):
                 yield (ep.name, item) if len(eps) > 1 else item
 
     return generate
 
 
-def convert(model, mode="fp32", endpoint_names=None, samples=REPRESENTATIVE_SAMPLES):
-    """``model``'s LiteRT endpoints as ``.tflite`` bytes in precision ``mode``."""
+def convert(
+    model, mode="fp32", endpoint_names=None, samples=REPRESENTATIVE_SAMPLES, representative=None
+):
+    """``model``'s LiteRT endpoints as ``.tflite`` bytes in precision ``mode``.
+
+    ``representative``: for ``int8``, an iterable of input arrays (each with a
+    batch axis of 1) used for every single-input endpoint in place of its own
+    ``Endpoint.representative`` -- e.g. input clips of a task model's training
+    data (``representative_inputs``).
+    """
     if mode not in MODES:
         raise ValueError(f"LiteRT mode {mode!r} is not one of {', '.join(MODES)}")
     eps = select_endpoints(model, "litert", endpoint_names)
@@ -72,7 +85,7 @@ def convert(model, mode="fp32", endpoint_names=None, samples=REPRESENTATIVE_SAMP
         if mode == "fp16":
             converter.target_spec.supported_types = [tf.float16]
         if mode == "int8":
-            converter.representative_dataset = _representative(eps, samples)
+            converter.representative_dataset = _representative(eps, samples, representative)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         flat = converter.convert()
     from keras_vgan import serving
@@ -83,12 +96,12 @@ def convert(model, mode="fp32", endpoint_names=None, samples=REPRESENTATIVE_SAMP
     return add_metadata(flat, METADATA_NAME, json.dumps(info).encode())
 
 
-def export_litert(model, path, mode="fp32", endpoint_names=None):
+def export_litert(model, path, mode="fp32", endpoint_names=None, representative=None):
     """Writes ``model``'s LiteRT endpoints to ``path`` (``.tflite``); returns ``path``."""
     path = os.fspath(path)
     if not path.endswith(".tflite"):
         raise ValueError(f"LiteRT path {path!r} must end with .tflite")
-    flat = convert(model, mode, endpoint_names)
+    flat = convert(model, mode, endpoint_names, representative=representative)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".partial"
     with open(tmp, "wb") as f:
@@ -139,3 +152,22 @@ def interpreter(path_or_bytes, num_threads=None):
 def op_names(interp):
     """The builtin op names a LiteRT interpreter runs (for 'builtin ops only' checks)."""
     return sorted({op["op_name"] for op in interp._get_ops_details()})
+
+
+def representative_inputs(config, samples=REPRESENTATIVE_SAMPLES):
+    """Input clips ``[1, T_in, h, w, C_in]`` of a task run's training data (its config).
+
+    The first ``samples`` inputs of ``presets.build_train_dataset(config)``
+    (``(inputs, targets)`` batches), one clip per item: the calibration data of
+    a task model's full-integer export.
+    """
+    from keras_vgan.presets import build_train_dataset
+
+    out = []
+    for batch in build_train_dataset(config):
+        inputs = batch[0] if isinstance(batch, (tuple, list)) else batch["inputs"]
+        for clip in np.asarray(inputs, np.float32):
+            out.append(clip[None])
+            if len(out) >= samples:
+                return out
+    return out
