@@ -2,8 +2,6 @@
 task-named signature, parity with Keras, full-integer LiteRT calibrated on training data.
 
 Known failures (xfailed below, and asserted to still fail, so that a fix shows up):
-* interpolation, LiteRT (every precision): the converted file does not load
-  ("BytesRequired number of elements overflowed. Tensor N is invalidly specified").
 * translation, LiteRT int8: XNNPACK fails to prepare a node; the same file runs with
   the delegate off (``OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES``).
 """
@@ -30,9 +28,8 @@ TASK_PRESETS = {
 }
 TOLERANCE = {"fp32": 1e-5, "fp16": 4e-3, "dynamic_int8": 0.06, "int8": 0.15}
 KNOWN_LITERT_FAILURES = {
-    ("interpolate_moving_mnist", mode): "converted file does not load"
-    for mode in ("fp32", "fp16", "dynamic_int8", "int8")
-} | {("translate_edges_moving_mnist", "int8"): "XNNPACK fails to prepare a node"}
+    ("translate_edges_moving_mnist", "int8"): "XNNPACK fails to prepare a node"
+}
 
 
 def tiny_task(name):

@@ -40,7 +40,18 @@ def linear_blend(keys, stride):
     """Cross-fades key frames ``[B, K, H, W, C]`` ``stride`` apart: ``[B, (K-1)s+1, H, W, C]``."""
     keys = ops.convert_to_tensor(keys)
     w, _ = _blend_weights(keys.shape[1], int(stride))
-    return ops.einsum("tk,bkhwc->bthwc", ops.cast(w, keys.dtype), keys)
+    return mix_frames(w, keys)
+
+
+def mix_frames(w, clips):
+    """``out[:, t] = sum_k w[t, k] clips[:, k]``: ``[T, K]`` x ``[B, K, H, W, C]`` -> ``[B, T, ...]``.
+
+    A transpose and a matmul rather than an einsum: LiteRT's einsum lowering leaves a
+    batch dimension of -1 in a tensor's static shape and the file then fails to load.
+    """
+    x = ops.transpose(clips, (0, 2, 3, 4, 1))  # [B, H, W, C, K]
+    x = ops.matmul(x, ops.transpose(ops.cast(w, clips.dtype)))  # [B, H, W, C, T]
+    return ops.transpose(x, (0, 4, 1, 2, 3))
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -90,7 +101,7 @@ class FrameInterpolator(keras.Model):
                 f"key frames have shape {shape}; expected [B, {', '.join(map(str, want))}]"
             )
         x = ops.cast(keys, self.compute_dtype)
-        blend = ops.einsum("tk,bkhwc->bthwc", ops.cast(self._blend_w, x.dtype), x)
+        blend = mix_frames(self._blend_w, x)
         # Each frame's position between its key frames, as an extra input channel.
         phase = ops.cast(ops.reshape(self._phase, (1, -1, 1, 1, 1)), x.dtype)
         phase = phase * ops.ones_like(blend[..., :1])
