@@ -395,10 +395,15 @@ class VideoGAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.layers.deserialize(config["generator"])
-        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
-        return cls(**config)
+        return cls(**deserialize_networks(config))
+
+
+def deserialize_networks(config):
+    """A GAN's config with its serialised ``generator`` and ``discriminator`` rebuilt."""
+    config = dict(config)
+    for name in ("generator", "discriminator"):
+        config[name] = keras.layers.deserialize(config[name])
+    return config
 
 
 def _multi_worker(strategy):

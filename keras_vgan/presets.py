@@ -352,12 +352,7 @@ def build_gan(config):
         name=f"{config.model}_gan",
     )
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(
-            config.d_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="d_adam"
-        ),
-        g_optimizer=keras.optimizers.Adam(
-            config.g_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="g_adam"
-        ),
+        **_adam_optimizers(config),
         loss=config.loss,
         gp_weight=config.gp_weight,
         r1_gamma=config.r1_gamma,
@@ -365,6 +360,15 @@ def build_gan(config):
         augment=config.augment,
     )
     return gan
+
+
+def _adam_optimizers(config):
+    """The config's two Adam optimizers, as ``compile`` keywords (build inside the scope)."""
+    betas = dict(beta_1=config.beta_1, beta_2=config.beta_2)
+    return dict(
+        d_optimizer=keras.optimizers.Adam(config.d_lr, name="d_adam", **betas),
+        g_optimizer=keras.optimizers.Adam(config.g_lr, name="g_adam", **betas),
+    )
 
 
 def build_networks(config):
@@ -705,12 +709,7 @@ def build_task_gan(config):
         name=f"{config.model}_task",
     )
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(
-            config.d_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="d_adam"
-        ),
-        g_optimizer=keras.optimizers.Adam(
-            config.g_lr, beta_1=config.beta_1, beta_2=config.beta_2, name="g_adam"
-        ),
+        **_adam_optimizers(config),
         loss=config.loss,
         adv_weight=config.adv_weight,
         l1_weight=config.l1_weight,

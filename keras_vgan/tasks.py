@@ -327,10 +327,7 @@ class VideoTaskGAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.layers.deserialize(config["generator"])
-        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
-        return cls(**config)
+        return cls(**engine.deserialize_networks(config))
 
 
 # ----------------------------------------------------------------- baselines
