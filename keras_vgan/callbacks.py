@@ -21,7 +21,48 @@ import tensorflow as tf
 from keras_vgan import summaries, video_io
 
 
-class VideoSamples(keras.callbacks.Callback):
+class _SampleFiles(keras.callbacks.Callback):
+    """What sample callbacks share: GIF/mp4/PNG files, an animated GIF in TensorBoard
+    (run ``directory``), and a ``write`` every ``every`` epochs."""
+
+    def __init__(self, directory, fps=8, every=1):
+        super().__init__()
+        self.directory = directory
+        self.fps = int(fps)
+        self.every = int(every)
+        self._writer = None
+
+    def write(self, name, step):
+        raise NotImplementedError
+
+    def _emit(self, name, step, clips, grid, sheet, tag, description, cols=None):
+        """Writes ``name``.gif/.mp4 (``grid`` [T, H, W, C] uint8), ``name``.png (``sheet``)
+        and ``clips`` (float, [-1, 1]) to TensorBoard under ``tag``; returns the GIF path."""
+        os.makedirs(self.directory, exist_ok=True)
+        base = os.path.join(self.directory, name)
+        video_io.write_gif(base + ".gif", grid, fps=self.fps)
+        video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
+        video_io.write_png(base + ".png", sheet)
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.directory)
+        with self._writer.as_default():
+            summaries.video_summary(
+                tag, clips, step=step, fps=self.fps, cols=cols, description=description
+            )
+        self._writer.flush()
+        return base + ".gif"
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
+            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class VideoSamples(_SampleFiles):
     """Writes samples from a fixed noise batch at the end of every ``every`` epochs.
 
     Args:
@@ -36,15 +77,11 @@ class VideoSamples(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, num_samples=16, seed=1234, fps=8, every=1, labels=None):
-        super().__init__()
-        self.directory = directory
+        super().__init__(directory, fps=fps, every=every)
         self.num_samples = int(num_samples)
         self.seed = int(seed)
-        self.fps = int(fps)
-        self.every = int(every)
         self.labels = labels
         self._z = None
-        self._writer = None
 
     def _noise(self):
         if self._z is None:
@@ -55,36 +92,17 @@ class VideoSamples(keras.callbacks.Callback):
 
     def write(self, name, step):
         """Samples now and writes ``name``.gif/.mp4/.png; returns the GIF path."""
-        os.makedirs(self.directory, exist_ok=True)
         videos = np.asarray(self.model.generate(self._noise(), labels=self.labels))
         pixels = video_io.to_uint8(videos)  # [B, T, H, W, C]
-        grid = video_io.video_grid(pixels)  # [T, H', W', C]
-        base = os.path.join(self.directory, name)
-        video_io.write_gif(base + ".gif", grid, fps=self.fps)
-        video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
-        # One row per clip (up to 8), frames left to right.
-        video_io.write_png(base + ".png", video_io.contact_sheet(pixels[:8]))
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.directory)
-        with self._writer.as_default():
-            summaries.video_summary(
-                "samples/ema_generator",
-                videos,
-                step=step,
-                fps=self.fps,
-                description="Fixed-noise samples from the EMA generator",
-            )
-        self._writer.flush()
-        return base + ".gif"
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
-            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        return self._emit(
+            name,
+            step,
+            videos,
+            grid=video_io.video_grid(pixels),  # [T, H', W', C]
+            sheet=video_io.contact_sheet(pixels[:8]),  # one row per clip (up to 8)
+            tag="samples/ema_generator",
+            description="Fixed-noise samples from the EMA generator",
+        )
 
 
 class TrainingDiverged(RuntimeError):
@@ -322,7 +340,7 @@ def side_by_side(inputs, prediction, targets, condition="none"):
     return np.stack([x, p, y], axis=1)
 
 
-class TaskSamples(keras.callbacks.Callback):
+class TaskSamples(_SampleFiles):
     """Side-by-side GIFs (input | prediction | ground truth) of a fixed batch for task models.
 
     Every ``every`` epochs the EMA generator of a ``tasks.VideoTaskGAN`` runs on
@@ -340,47 +358,25 @@ class TaskSamples(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, inputs, targets, condition="none", fps=8, every=1):
-        super().__init__()
-        self.directory = directory
+        super().__init__(directory, fps=fps, every=every)
         self.inputs = np.asarray(inputs, np.float32)
         self.targets = np.asarray(targets, np.float32)
         self.condition = condition
-        self.fps = int(fps)
-        self.every = int(every)
-        self._writer = None
 
     def write(self, name, step):
         """Runs the generator and writes ``name``.gif/.png; returns the GIF path."""
-        os.makedirs(self.directory, exist_ok=True)
         prediction = np.asarray(self.model.generate(self.inputs))
         panels = side_by_side(self.inputs, prediction, self.targets, self.condition)
         b = panels.shape[0]
         clips = panels.reshape((b * 3,) + panels.shape[2:])  # row-major: 3 panels per clip
-        pixels = video_io.to_uint8(clips)
-        grid = video_io.video_grid(pixels, cols=3)
-        base = os.path.join(self.directory, name)
-        video_io.write_gif(base + ".gif", grid, fps=self.fps)
-        video_io.write_mp4(base + ".mp4", grid, fps=self.fps)
-        video_io.write_png(base + ".png", video_io.contact_sheet(grid[None]))
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.directory)
-        with self._writer.as_default():
-            summaries.video_summary(
-                "samples/input_prediction_truth",
-                clips,
-                step=step,
-                fps=self.fps,
-                cols=3,
-                description="input | prediction (EMA generator) | ground truth, one clip per row",
-            )
-        self._writer.flush()
-        return base + ".gif"
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
-            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        grid = video_io.video_grid(video_io.to_uint8(clips), cols=3)
+        return self._emit(
+            name,
+            step,
+            clips,
+            grid=grid,
+            sheet=video_io.contact_sheet(grid[None]),
+            tag="samples/input_prediction_truth",
+            description="input | prediction (EMA generator) | ground truth, one clip per row",
+            cols=3,
+        )
