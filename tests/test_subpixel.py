@@ -29,7 +29,15 @@ def assert_close(a, b, tol=1e-5):
 
 
 @pytest.mark.parametrize(
-    "shape,filters", [((2, 2, 4, 3, 8), 3), ((1, 1, 3, 2, 4), 1), ((2, 2, 2, 2, 4), 16)]
+    "shape,filters",
+    [
+        ((2, 2, 4, 3, 8), 3),  # thin output: sub-pixel
+        ((1, 1, 3, 2, 4), 1),
+        ((2, 2, 2, 2, 4), 16),  # coarse input: matmul + overlap-add
+        ((2, 2, 4, 4, 16), 24),  # the generator's first level (2x4x4), 32 positions
+        ((3, 1, 1, 1, 8), 8),
+        ((2, 4, 4, 4, 4), 16),  # 64 positions: Keras' op
+    ],
 )
 def test_transpose_matches_keras_forward_and_gradients(shape, filters):
     fast, ref, x = twin_layers(
