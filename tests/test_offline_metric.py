@@ -45,7 +45,7 @@ def test_shipped_encoder_is_small_and_loads():
     path = offline.default_encoder_path()
     assert os.path.getsize(path) < 2_000_000
     encoder = offline.load_encoder()
-    assert isinstance(encoder, offline.VideoEncoder)
+    assert isinstance(encoder, offline.OfflineVideoEncoder)
     assert (encoder.frames, encoder.size, encoder.channels) == (16, 32, 1)
 
 
@@ -126,7 +126,7 @@ def test_clip_conversion_errors(shape, dtype, match):
 
 
 def test_encoder_round_trip(tmp_path):
-    encoder = offline.VideoEncoder(widths=(4, 4, 8, 8), feature_dim=8)
+    encoder = offline.OfflineVideoEncoder(widths=(4, 4, 8, 8), feature_dim=8)
     x = _real(3, n=2)
     path = str(tmp_path / "enc.keras")
     encoder.save(path)
@@ -175,10 +175,10 @@ def test_train_offline_encoder_briefly(tmp_path):
         )
 
     keras.utils.set_random_seed(0)
-    fresh = offline.VideoEncoder()  # the initial weights train_encoder(seed=0) starts from
+    fresh = offline.OfflineVideoEncoder()  # the initial weights train_encoder(seed=0) starts from
     trained = tr.train_encoder(steps=300, batch_size=16, seed=0, log_every=0)
     assert class_loss(trained) < class_loss(fresh) - 0.1
     assert set(tr.evaluate_encoder(trained, num_clips=128)) == {"digit", "digits", "directions"}
     out = str(tmp_path / "enc.keras")
     assert tr.main(["--steps", "20", "--batch-size", "8", "--out", out]) == 0
-    assert isinstance(offline.load_encoder(out), offline.VideoEncoder)
+    assert isinstance(offline.load_encoder(out), offline.OfflineVideoEncoder)

@@ -5,7 +5,7 @@ from keras_vgan.metrics.frechet import frechet_distance, frechet_distance_from_s
 from keras_vgan.metrics.fvd import I3DEmbedder, I3DNotFound, frechet_video_distance
 from keras_vgan.metrics.inception import inception_score
 from keras_vgan.metrics.kernel import kernel_distance
-from keras_vgan.metrics.offline import VideoEncoder, offline_metrics
+from keras_vgan.metrics.offline import OfflineVideoEncoder, offline_metrics
 from keras_vgan.metrics.reconstruction import (
     ReconstructionMetrics,
     per_frame_mae,
@@ -19,8 +19,8 @@ __all__ = [
     "Evaluator",
     "I3DEmbedder",
     "I3DNotFound",
+    "OfflineVideoEncoder",
     "ReconstructionMetrics",
-    "VideoEncoder",
     "evaluate_gan",
     "frechet_distance",
     "frechet_distance_from_statistics",

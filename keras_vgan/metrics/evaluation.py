@@ -98,7 +98,7 @@ class Evaluator:
             (``keras_vgan.metrics.fvd``; needs ``i3d``).
         i3d: path of the local ``i3d-kinetics-400`` module (or an
             ``I3DEmbedder``), for ``fvd``.
-        encoder: the offline ``VideoEncoder`` (the shipped one by default).
+        encoder: the offline ``OfflineVideoEncoder`` (the shipped one by default).
     """
 
     def __init__(

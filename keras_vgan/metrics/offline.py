@@ -1,7 +1,7 @@
 """The offline video metric: a Moving MNIST video encoder shipped with the package.
 
 FVD needs the I3D network, which is large and not always available; this
-metric needs nothing outside the package. ``VideoEncoder`` is a small 3D-conv
+metric needs nothing outside the package. ``OfflineVideoEncoder`` is a small 3D-conv
 network trained on the built-in Moving MNIST (``keras_vgan.data.moving_mnist``,
 16 frames of 32x32, two digits) by ``python -m keras_vgan.metrics.train_offline_encoder``
 to tell
@@ -64,7 +64,7 @@ PROTOCOL = (
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoEncoder(keras.Model):
+class OfflineVideoEncoder(keras.Model):
     """A small 3D-conv video classifier whose penultimate layer is the metric's embedding.
 
     ``[B, frames, size, size, channels]`` in [-1, 1] -> four 3x3x3 convolutions
@@ -98,7 +98,7 @@ class VideoEncoder(keras.Model):
         super().__init__(**kwargs)
         if frames % 8 or size % 16:
             raise ValueError(
-                f"VideoEncoder needs frames a multiple of 8 and size of 16, got {frames}, {size}"
+                f"OfflineVideoEncoder needs frames a multiple of 8 and size of 16, got {frames}, {size}"
             )
         # === Config ===
         self.frames = int(frames)
@@ -193,8 +193,10 @@ def load_encoder(path=None):
             "python -m keras_vgan.metrics.train_offline_encoder"
         )
     encoder = keras.saving.load_model(path, compile=False)
-    if not isinstance(encoder, VideoEncoder):
-        raise ValueError(f"{path!r} holds a {type(encoder).__name__}, expected a VideoEncoder")
+    if not isinstance(encoder, OfflineVideoEncoder):
+        raise ValueError(
+            f"{path!r} holds a {type(encoder).__name__}, expected a OfflineVideoEncoder"
+        )
     return encoder
 
 
@@ -249,7 +251,7 @@ def embed(videos, encoder=None, batch_size=64):
     Args:
         videos: clips (see ``prepare_clips``) as an array, or an iterable of
             batches of clips.
-        encoder: a ``VideoEncoder``; the shipped one by default.
+        encoder: a ``OfflineVideoEncoder``; the shipped one by default.
         batch_size: clips per forward pass when ``videos`` is an array.
 
     Returns:
@@ -275,7 +277,7 @@ def offline_metrics(real, fake, encoder=None, batch_size=64, is_splits=1):
     Args:
         real, fake: clips (see ``prepare_clips``), arrays or iterables of batches,
             or precomputed ``(features, probs)`` tuples from ``embed``.
-        encoder: a ``VideoEncoder``; the shipped one by default.
+        encoder: a ``OfflineVideoEncoder``; the shipped one by default.
         batch_size: clips per forward pass.
         is_splits: splits of the Inception Score.
 

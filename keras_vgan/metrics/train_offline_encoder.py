@@ -66,14 +66,14 @@ def evaluate_encoder(encoder, num_clips=1024, seed=999, batch_size=128):
 
 
 def train_encoder(steps=3000, batch_size=32, seed=0, learning_rate=1e-3, log_every=250):
-    """Trains a fresh ``VideoEncoder`` and returns it (see the module docstring)."""
+    """Trains a fresh ``OfflineVideoEncoder`` and returns it (see the module docstring)."""
     import keras
     import tensorflow as tf
 
     from keras_vgan.metrics import offline
 
     keras.utils.set_random_seed(seed)
-    encoder = offline.VideoEncoder(name="offline_encoder")
+    encoder = offline.OfflineVideoEncoder(name="offline_encoder")
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps))
     ce = keras.losses.CategoricalCrossentropy(from_logits=True)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
