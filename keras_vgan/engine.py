@@ -59,8 +59,28 @@ def _unpack(data):
     return data, None
 
 
+class TwoPlayerModel(keras.Model):
+    """What both engines (``VideoGAN``, ``tasks.VideoTaskGAN``) share: a generator and a
+    discriminator serialised in the config, two optimizers in the compile config, and
+    the trackers of the logged values (``self._trackers``, ``self._active``)."""
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return [self._trackers[n] for n in self._active]
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**deserialize_networks(config))
+
+
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoGAN(keras.Model):
+class VideoGAN(TwoPlayerModel):
     """A video GAN trained with ``fit``: generator, discriminator and an EMA generator.
 
     Args:
@@ -199,16 +219,6 @@ class VideoGAN(keras.Model):
             "mask_l1": self.mask_l1,
             "augment": self.augment,
         }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
-
-    @property
-    def metrics(self):
-        return [self._trackers[n] for n in self._active]
 
     # ----------------------------------------------------------------- noise
     def _random(self, kind, shape_local, step, phase, stream="noise"):
@@ -392,10 +402,6 @@ class VideoGAN(keras.Model):
             conditional=self.conditional,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_networks(config))
 
 
 def deserialize_networks(config):

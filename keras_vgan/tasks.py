@@ -87,7 +87,7 @@ def temporal_difference_loss(fake, real):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoTaskGAN(keras.Model):
+class VideoTaskGAN(engine.TwoPlayerModel):
     """A conditioned video generator trained adversarially plus reconstruction, with ``fit``.
 
     Args:
@@ -200,16 +200,6 @@ class VideoTaskGAN(keras.Model):
             "temporal_weight": self.temporal_weight,
             "r1_gamma": self.r1_gamma,
         }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
-
-    @property
-    def metrics(self):
-        return [self._trackers[n] for n in self._active]
 
     # -------------------------------------------------------------- inference
     def call(self, inputs, training=False):
@@ -324,10 +314,6 @@ class VideoTaskGAN(keras.Model):
             seed=self.seed,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**engine.deserialize_networks(config))
 
 
 # ----------------------------------------------------------------- baselines
