@@ -78,6 +78,23 @@ class TwoPlayerModel(keras.Model):
     def from_config(cls, config):
         return cls(**deserialize_networks(config))
 
+    def _log_step(self, logs, d_loss, g_loss, real_heads, fake_heads):
+        """Adds the adversarial values to ``logs``, updates the trackers; what ``fit`` logs."""
+        logs.update(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
+            d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
+        )
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        results = {m.name: m.result() for m in self.metrics}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0),
+            # which fails on scalars; rank-1 logs reduce to the scalar mean.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
+
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
 class VideoGAN(TwoPlayerModel):
@@ -365,20 +382,7 @@ class VideoGAN(TwoPlayerModel):
         self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
         self._update_ema()
 
-        logs.update(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
-            d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
-        )
-        for name, value in logs.items():
-            self._trackers[name].update_state(value)
-        results = {m.name: m.result() for m in self.metrics}
-        if _multi_worker(tf.distribute.get_strategy()):
-            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0),
-            # which fails on scalars; rank-1 logs reduce to the scalar mean.
-            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
-        return results
+        return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
 
     def _update_ema(self):
         # Called after the generator update: g_optimizer.iterations counts EMA updates.

@@ -281,18 +281,7 @@ class VideoTaskGAN(engine.TwoPlayerModel):
             self.ema_generator, self.generator, self.g_optimizer.iterations, self.ema_decay
         )
 
-        logs.update(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
-            d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
-        )
-        for name, value in logs.items():
-            self._trackers[name].update_state(value)
-        results = {m.name: m.result() for m in self.metrics}
-        if engine._multi_worker(tf.distribute.get_strategy()):
-            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
-        return results
+        return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
 
     def test_step(self, data):
         """Reconstruction errors of the EMA generator (``evaluate`` / validation data)."""
