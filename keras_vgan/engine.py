@@ -64,6 +64,13 @@ class TwoPlayerModel(keras.Model):
     discriminator serialised in the config, two optimizers in the compile config, and
     the trackers of the logged values (``self._trackers``, ``self._active``)."""
 
+    def build_optimizers(self):
+        """Creates optimizer slots now (required inside a distribution scope)."""
+        if not self.built:
+            self.build()
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
     def compile_from_config(self, config):
         config = dict(config)
         for key in ("d_optimizer", "g_optimizer"):
@@ -218,13 +225,6 @@ class VideoGAN(TwoPlayerModel):
         active += [n for n, w in (("gp", gp_weight), ("r1", r1_gamma), ("mask_l1", mask_l1)) if w]
         self._active = tuple(active)
         self.build_optimizers()
-
-    def build_optimizers(self):
-        """Creates optimizer slots now (required inside a distribution scope)."""
-        if not self.built:
-            self.build()
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
         return {

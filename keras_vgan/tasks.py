@@ -184,11 +184,6 @@ class VideoTaskGAN(engine.TwoPlayerModel):
         self._active = tuple(active + ["d_real", "d_fake"])
         self.build_optimizers()
 
-    def build_optimizers(self):
-        """Creates optimizer slots now (required inside a distribution scope)."""
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
     def get_compile_config(self):
         return {
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
