@@ -111,11 +111,13 @@ class LeakyDownBlock(keras.layers.Layer):
         return config
 
 
-def down_block(filters, rank, norm, first=False):
+def down_block(filters, rank, norm, first=False, strides=2, name=None):
     """A /2 block for a discriminator; the first block is never activation-normalised."""
     if norm == "spectral" or norm == "none" or first:
-        return LeakyDownBlock(filters, rank=rank, spectral_norm=norm == "spectral")
-    return DownBlock(filters, rank=rank, norm=norm)
+        return LeakyDownBlock(
+            filters, rank=rank, spectral_norm=norm == "spectral", strides=strides, name=name
+        )
+    return DownBlock(filters, rank=rank, norm=norm, strides=strides, name=name)
 
 
 def logit_head(kernel_size, rank, spectral):

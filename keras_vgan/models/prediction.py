@@ -26,8 +26,7 @@ returns one logit per space-time patch, ``[B, P]``.
 import keras
 from keras import ops
 
-from keras_vgan.layers import DownBlock
-from keras_vgan.models.frame_gan import D_NORMS, LeakyDownBlock, check_norm, check_positive
+from keras_vgan.models.frame_gan import D_NORMS, check_norm, check_positive, down_block
 
 
 def _init():
@@ -446,12 +445,7 @@ class ClipDiscriminator(keras.Model):
         for i, w in enumerate(widths):
             stride = (2 if t >= 4 else 1, 2, 2)
             t = -(-t // stride[0])
-            if norm in ("spectral", "none") or i == 0:
-                block = LeakyDownBlock(
-                    w, rank=3, spectral_norm=norm == "spectral", strides=stride, name=f"down_{i}"
-                )
-            else:
-                block = DownBlock(w, rank=3, norm=norm, strides=stride, name=f"down_{i}")
+            block = down_block(w, 3, norm, first=i == 0, strides=stride, name=f"down_{i}")
             self.blocks.append(block)
         head = keras.layers.Conv3D(1, 3, padding="same", kernel_initializer=_init(), name="head")
         self.head = (
