@@ -32,6 +32,12 @@ setup() {
   fi
 }
 
+# TensorFlow leaves oneDNN off on x86 CPUs without AVX-512, where 3D convolutions then
+# run ~100x slower; keras_vgan/runtime.py explains. A value the user set is kept.
+case "$(uname -m)" in
+  x86_64|amd64|i?86) export TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-1}" ;;
+esac
+
 cmd=${1:-}
 [[ $# -gt 0 ]] && shift
 case "$cmd" in

@@ -39,6 +39,8 @@ import sys
 import tempfile
 import time
 
+import keras_vgan  # noqa: F401  (oneDNN on before TensorFlow loads: keras_vgan.runtime)
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 FORMATS = (
@@ -171,7 +173,7 @@ def main(argv=None):
     from train_throughput import device_lines, matmul_gflops
 
     matmul, best = matmul_gflops()
-    print("\n".join(device_lines(verbose=True)))
+    print("\n".join(device_lines()))
     print(f"fp32 matmul 2048^2: median {matmul:.1f} GFLOP/s (best {best:.1f})")
     for preset in args.preset.split(","):
         measure(preset, args, matmul)

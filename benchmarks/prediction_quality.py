@@ -26,6 +26,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import keras_vgan  # noqa: E402, F401, I001  (oneDNN on before TensorFlow loads)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -59,6 +60,7 @@ def main(argv=None):
     parser.add_argument("--eval-seed", type=int, default=1234, help="seed of the held-out clips")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models")
     args = parser.parse_args(argv)
+    print("\n".join(keras_vgan.runtime.format_runtime()))  # the figures hold for this CPU
 
     config0 = dataclasses.replace(presets.get_preset(f"{MODELS[0]}_moving_mnist"), size=args.size)
     held_out = list(

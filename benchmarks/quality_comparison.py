@@ -37,6 +37,8 @@ import subprocess
 import sys
 import time
 
+import keras_vgan  # noqa: F401  (oneDNN on before TensorFlow loads: keras_vgan.runtime)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = {
     # model: (preset it starts from, extra flags)
@@ -205,6 +207,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated noise")
     parser.add_argument("--train-seed", type=int, default=0, help="--seed of the training runs")
     args = parser.parse_args(argv)
+    print("\n".join(keras_vgan.runtime.format_runtime()))  # the figures hold for this CPU
     models = [m for m in args.models.split(",") if m]
     if args.train:
         train_all(args.workdir, args.steps, args.steps_per_epoch, models, args.train_seed)

@@ -56,11 +56,13 @@ FLOP convention (analytic, from layer shapes, see ``analytic_flops``):
 
 import argparse
 import dataclasses
+import json
 import os
-import platform
 import statistics
 import sys
 import time
+
+import keras_vgan  # noqa: F401  (oneDNN on before TensorFlow loads: keras_vgan.runtime)
 
 # The preset each model family is measured with (geometry flags then applied).
 MODEL_PRESETS = {
@@ -105,8 +107,14 @@ def _parse_args(argv=None):
     p.add_argument(
         "--device-info",
         action="store_true",
-        help="also print CPU model/ISA, oneDNN and thread settings, load average",
+        help="(kept for old command lines: the runtime facts are always printed)",
     )
+    p.add_argument(
+        "--ab-onednn",
+        action="store_true",
+        help="before/after in one run: each model with TF_ENABLE_ONEDNN_OPTS=0, then =1",
+    )
+    p.add_argument("--json-out", default=None, help=argparse.SUPPRESS)  # --ab-onednn's children
     args = p.parse_args(argv)
     for name in ("batch", "frames", "size", "channels", "width", "depth", "steps"):
         if getattr(args, name) < 1:
@@ -299,49 +307,12 @@ class _StepTimer:
         return Timer()
 
 
-def device_lines(verbose=False):
-    import tensorflow as tf
+def device_lines():
+    """The runtime facts (keras_vgan.runtime) and the load average, as lines."""
+    from keras_vgan import runtime
 
-    gpus = tf.config.list_physical_devices("GPU")
-    names = []
-    for gpu in gpus:
-        details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
-    lines = [
-        f"cpus (os.cpu_count)  {os.cpu_count()}  (sched affinity {len(os.sched_getaffinity(0))})",
-        f"tensorflow           {tf.__version__}",
-        f"gpu                  {', '.join(names) if names else 'none'}",
-    ]
-    if verbose:
-        import keras
-
-        model = "?"
-        flags = []
-        try:
-            with open("/proc/cpuinfo") as f:
-                for line in f:
-                    if line.startswith("model name") and model == "?":
-                        model = line.split(":", 1)[1].strip()
-                    if line.startswith("flags"):
-                        have = set(line.split(":", 1)[1].split())
-                        flags = [
-                            x
-                            for x in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
-                            if x in have
-                        ]
-                        break
-        except OSError:
-            pass
-        lines += [
-            f"cpu model            {model} ({platform.machine()}; {' '.join(flags)})",
-            f"keras                {keras.__version__}",
-            f"python               {sys.version.split()[0]}",
-            f"TF_ENABLE_ONEDNN_OPTS {os.environ.get('TF_ENABLE_ONEDNN_OPTS', '(unset: on by default on x86)')}",
-            f"threads intra/inter  {tf.config.threading.get_intra_op_parallelism_threads()}"
-            f"/{tf.config.threading.get_inter_op_parallelism_threads()} (0 = TF default)",
-            f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        ]
-    return lines
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [*runtime.format_runtime(), f"load average  {load}"]
 
 
 def main(argv=None):
@@ -349,7 +320,12 @@ def main(argv=None):
     if args.model == "all" and args.preset:
         sys.exit("--preset names one preset; leave it out with --model all")
     models = tuple(MODEL_PRESETS) if args.model == "all" else (args.model,)
+    if args.ab_onednn:
+        return _ab_onednn(args, models, sys.argv[1:] if argv is None else list(argv))
     summary = [measure(args, args.preset or MODEL_PRESETS[m]) for m in models]
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(summary, f)
     if len(summary) > 1:
         print()
         print(
@@ -367,6 +343,45 @@ def main(argv=None):
                 f"{r['clips_s']:.2f} | {r['gflops']:.1f} | {r['ratio']:.0%} |"
             )
         print(f"clip {summary[0]['clip']}, batch {args.batch}")
+    return 0
+
+
+def _ab_onednn(args, models, argv):
+    """Each model measured in a child process with oneDNN off, then on; one table."""
+    import subprocess
+    import tempfile
+
+    # TensorFlow reads the variable once, at import: a process per setting.
+    base = [a for a in argv if a != "--ab-onednn"]
+    if "--model" in base:
+        i = base.index("--model")
+        del base[i : i + 2]
+    base = [a for a in base if not a.startswith("--model=")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in models:
+            for value in ("0", "1"):
+                out = os.path.join(tmp, f"{model}-{value}.json")
+                env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=value)
+                cmd = [sys.executable, os.path.abspath(__file__), *base, "--model", model]
+                print(f"\n### {model}, TF_ENABLE_ONEDNN_OPTS={value}", flush=True)
+                subprocess.run([*cmd, "--json-out", out], env=env, check=True)
+                with open(out) as f:
+                    (row,) = json.load(f)
+                rows.append((model, value, row))
+    print()
+    print("oneDNN off (TensorFlow's default without AVX-512) -> on (keras_vgan's default)")
+    head = ("model", "clip, batch", "oneDNN", "s/step", "clips/s", "GFLOP/s", "of matmul")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for model, value, r in rows:
+        print(
+            f"| {model} | {r['clip']}, {args.batch} | {'on' if value == '1' else 'off'} | "
+            f"{r['step_s']:.3f} | {r['clips_s']:.2f} | {r['gflops']:.1f} | {r['ratio']:.0%} |"
+        )
+    for model in models:
+        off, on = (r for m, _, r in rows if m == model)
+        print(f"{model}: {off['step_s'] / on['step_s']:.1f}x faster with oneDNN on")
     return 0
 
 
@@ -490,7 +505,7 @@ def measure(args, preset):
     print(
         "  step = D phase [G fwd 1x + D fwd+bwd 3x real + 3x fake] + G phase [G 3x + D fwd+input-grad 2x]"
     )
-    for line in device_lines(args.device_info):
+    for line in device_lines():
         print(f"  {line}")
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

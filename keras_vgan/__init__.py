@@ -1,9 +1,16 @@
 """keras_vgan: generative adversarial networks for video in Keras 3 / TensorFlow."""
 
-from keras_vgan import data, losses, models, video_io
-from keras_vgan.engine import VideoGAN
-from keras_vgan.models import VGANDiscriminator, VGANGenerator
-from keras_vgan.presets import PRESETS, TrainConfig, build_gan, get_preset
+# Before anything imports TensorFlow: oneDNN on for x86 CPUs without AVX-512,
+# where TensorFlow leaves it off and 3D convolutions run ~100x slower
+# (keras_vgan/runtime.py). A user's own TF_ENABLE_ONEDNN_OPTS is kept.
+from keras_vgan import runtime  # noqa: I001  (must come first)
+
+runtime.enable_onednn()
+
+from keras_vgan import data, losses, models, video_io  # noqa: E402
+from keras_vgan.engine import VideoGAN  # noqa: E402
+from keras_vgan.models import VGANDiscriminator, VGANGenerator  # noqa: E402
+from keras_vgan.presets import PRESETS, TrainConfig, build_gan, get_preset  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -18,5 +25,6 @@ __all__ = [
     "get_preset",
     "losses",
     "models",
+    "runtime",
     "video_io",
 ]

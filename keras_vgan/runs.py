@@ -3,6 +3,8 @@
 A run directory holds::
 
     config.json            the fully resolved TrainConfig
+    runtime.json           CPU / instruction sets, oneDNN, threads, versions, devices of
+                           the latest start (keras_vgan.runtime.runtime_info)
     train/                 TensorBoard scalars (Keras' TensorBoard callback)
     samples/               epoch_NNNN.gif/.mp4/.png, final.*, and the TensorBoard
                            event file with the animated sample GIFs
@@ -32,6 +34,7 @@ from keras_vgan.presets import (
     task_of,
     validate_config,
 )
+from keras_vgan.runtime import write_runtime
 
 
 @dataclasses.dataclass
@@ -102,6 +105,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     start_step = state["step"] if state else 0
     if not resume:
         write_config(run_dir, config)
+    write_runtime(os.path.join(run_dir, "runtime.json"))  # this start's machine facts
     if config.num_classes and config.data not in DATA:
         # The label of class i is class_names[i]: generate/export need the list.
         data_source(config).save_class_names(os.path.join(run_dir, "class_names.json"))

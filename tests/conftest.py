@@ -1,9 +1,11 @@
-"""Test set-up: quiet TensorFlow, two logical CPUs (for MirroredStrategy tests), seeds."""
+"""Test set-up: quiet TensorFlow, oneDNN on, two logical CPUs (MirroredStrategy tests), seeds."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# keras_vgan first: it turns oneDNN on before TensorFlow loads (keras_vgan/runtime.py).
+import keras_vgan  # noqa: E402, F401, I001
 import tensorflow as tf  # noqa: E402
 
 # Two logical CPU devices let MirroredStrategy run with two replicas on a CPU-only

@@ -14,15 +14,22 @@ import os
 
 @contextlib.contextmanager
 def quiet_tensorflow():
-    """Imports TensorFlow and initialises its devices with fd 2 sent to /dev/null."""
+    """Imports TensorFlow and initialises its devices with fd 2 sent to /dev/null.
+
+    keras_vgan is imported first: it turns oneDNN on (``keras_vgan.runtime``)
+    before TensorFlow loads, unless the user set ``TF_ENABLE_ONEDNN_OPTS``.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.environ.get("KERAS_VGAN_VERBOSE_TF"):
+        import keras_vgan  # noqa: F401  (oneDNN set-up before TensorFlow)
+
         yield
         return
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
+        import keras_vgan  # noqa: F401, I001  (oneDNN set-up before TensorFlow)
         import tensorflow as tf
 
         tf.config.list_physical_devices()
