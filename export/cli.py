@@ -18,14 +18,14 @@ Keras model (``--no-verify`` skips it). One-line errors and exit status 2 on
 bad input.
 """
 
-import argparse
 import contextlib
 import os
 import re
 import sys
 import tempfile
 
-EXIT_USAGE = 2
+from training.program import EXIT_FAILED, Parser, quiet_tensorflow
+
 LITERT_FORMATS = {
     "tflite": "fp32",
     "tflite_fp16": "fp16",
@@ -33,16 +33,6 @@ LITERT_FORMATS = {
     "tflite_int8": "int8",
 }
 FORMATS = ("saved_model", *LITERT_FORMATS, "onnx")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _fail(message):
-    print(f"python -m export: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def next_version(model_dir):
@@ -166,7 +156,7 @@ def _verify(model, path):
 
 
 def main(argv=None):
-    parser = _Parser(prog="python -m export", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m export", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="a run directory (its model.keras, else newest checkpoint)")
     source.add_argument("--checkpoint", help="RUN/checkpoints/ckpt-N or RUN/checkpoints")
@@ -179,19 +169,16 @@ def main(argv=None):
         help=f"comma list of {', '.join(FORMATS)}, or all (default: saved_model)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the parity check")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # usage errors (already printed, one line): a status, not an exit
-        return e.code
+    args, status = parser.parse_or_status(argv)
+    if args is None:
+        return status
 
     try:
         formats = parse_formats(args.format)
     except ValueError as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
-        return _fail(f"--name {args.name!r} must use letters, digits, '_', '-', '.' only")
-    from training.quiet import quiet_tensorflow
-
+        return parser.fail(f"--name {args.name!r} must use letters, digits, '_', '-', '.' only")
     with quiet_tensorflow():
         from keras_vgan import export as export_lib
         from keras_vgan.export.onnx import require_onnx
@@ -204,18 +191,18 @@ def main(argv=None):
         else:
             onnx_missing = None
     if onnx_missing:
-        return _fail(onnx_missing)
+        return parser.fail(onnx_missing)
 
     try:
         model = export_lib.load_model(run=args.run, checkpoint=args.checkpoint, model=args.model)
     except export_lib.SourceError as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
     representative = None
     if "tflite_int8" in formats and not hasattr(model, "latent_dim"):
         try:
             representative = _task_calibration(args)
         except (OSError, ValueError) as e:
-            return _fail(str(e).splitlines()[0])
+            return parser.fail(str(e).splitlines()[0])
     name = args.name or model.name
     version = next_version(os.path.join(args.out, name))
     paths = artifact_paths(args.out, name, version, formats)
@@ -233,8 +220,8 @@ def main(argv=None):
                 diff = None if args.no_verify else _verify(model, path)
         except Exception as e:  # a converter failure: its log above, then one line
             first = (str(e).strip().splitlines() or [""])[0]
-            print(f"python -m export: {fmt} failed: {type(e).__name__}: {first}", file=sys.stderr)
-            return 1
+            print(f"{parser.prog}: {fmt} failed: {type(e).__name__}: {first}", file=sys.stderr)
+            return EXIT_FAILED
         rows.append((fmt, path, _size(path), diff))
     print(f"{'format':<22}{'size':>12}  {'max |diff| vs Keras':>20}  path")
     for fmt, path, size, diff in rows:

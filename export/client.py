@@ -10,20 +10,14 @@ into ``--out``. Needs ``tensorflow-serving-api`` for gRPC (install it with
 reached is one line on stderr and exit status 1; bad flags exit 2.
 """
 
-import argparse
 import os
 import sys
 
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+from training.program import EXIT_FAILED, Parser, quiet_tensorflow
 
 
 def main(argv=None):
-    p = _Parser(prog="python -m export.client", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m export.client", description=__doc__.splitlines()[0])
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--grpc", help="host:port of the gRPC endpoint (default port 8500)")
     where.add_argument("--rest", help="http://host:port of the REST endpoint (8501)")
@@ -32,16 +26,13 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--out", default="served")
-    try:
-        args = p.parse_args(argv)
-        if args.count < 1:
-            p.error(f"--count {args.count} must be >= 1")
-        if not 0 <= args.seed < 2**31:
-            p.error(f"--seed {args.seed} must be in [0, 2**31)")
-    except SystemExit as e:  # usage errors (already printed, one line): a status
-        return e.code
-
-    from training.quiet import quiet_tensorflow
+    args, status = p.parse_or_status(argv)
+    if args is None:
+        return status
+    if args.count < 1:
+        return p.fail(f"--count {args.count} must be >= 1")
+    if not 0 <= args.seed < 2**31:
+        return p.fail(f"--seed {args.seed} must be in [0, 2**31)")
 
     with quiet_tensorflow():
         import numpy as np
@@ -63,8 +54,8 @@ def main(argv=None):
         first = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
         if hasattr(e, "code") and hasattr(e, "details"):  # a grpc.RpcError
             first = f"gRPC {e.code().name}: {(e.details() or '').splitlines()[0]}"
-        print(f"python -m export.client: {first}", file=sys.stderr)
-        return 1
+        print(f"{p.prog}: {first}", file=sys.stderr)
+        return EXIT_FAILED
     pixels = video_io.to_uint8(video)
     video_io.write_gif(os.path.join(args.out, "grid.gif"), video_io.video_grid(pixels))
     video_io.write_png(os.path.join(args.out, "contact_sheet.png"), video_io.contact_sheet(pixels))

@@ -18,25 +18,13 @@ Writes into ``--out``: ``clip_NNN.mp4`` (OpenCV) and ``clip_NNN.gif`` per clip,
 (one row of frames per clip). Bad input: one line, exit status 2.
 """
 
-import argparse
 import os
-import sys
 
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _fail(message):
-    print(f"python -m generate: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+from training.program import EXIT_FAILED, Parser, quiet_tensorflow
 
 
 def _parser():
-    p = _Parser(prog="python -m generate", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m generate", description=__doc__.splitlines()[0])
     p.add_argument("path", nargs="?", help="run dir, .keras, SavedModel dir, .tflite or .onnx")
     p.add_argument("--checkpoint", help="RUN/checkpoints/ckpt-N or RUN/checkpoints instead of PATH")
     p.add_argument("--num", type=int, default=8, help="clips to sample (default 8)")
@@ -109,18 +97,16 @@ def write_outputs(videos, out, fps=8):
 
 
 def main(argv=None):
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as e:  # usage errors (already printed, one line): a status, not an exit
-        return e.code
+    parser = _parser()
+    args, status = parser.parse_or_status(argv)
+    if args is None:
+        return status
     problem = _check_args(args)
     if problem:
-        return _fail(problem)
+        return parser.fail(problem)
     source = args.checkpoint or args.path
     if not os.path.exists(source):
-        return _fail(f"{source!r} does not exist")
-
-    from training.quiet import quiet_tensorflow
+        return parser.fail(f"{source!r} does not exist")
 
     with quiet_tensorflow():
         from keras_vgan.export.runners import open_sampler
@@ -129,15 +115,15 @@ def main(argv=None):
     try:
         sampler = open_sampler(source, checkpoint=bool(args.checkpoint))
     except SourceError as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
     if args.label is not None and not sampler.num_classes:
-        return _fail(f"--label {args.label}: {source!r} is unconditional (it takes no label)")
+        return parser.fail(f"--label {args.label}: {source!r} is unconditional (it takes no label)")
     try:
         videos = sample(sampler, args.num, args.seed, args.label, args.truncation, args.frames)
     except ValueError as e:  # label out of range, a length the format cannot make
-        return _fail(str(e).splitlines()[0])
+        return parser.fail(str(e).splitlines()[0])
     paths = write_outputs(videos, args.out, args.fps)
     b, t, h, w, c = videos.shape
     print(f"{b} clips of {t}x{h}x{w}x{c} from {source} ({sampler.format}) -> {args.out}/")
     print(f"  {os.path.join(args.out, 'contact_sheet.png')}, grid.gif, grid.mp4, clip_*.mp4/.gif")
-    return 0 if paths else 1
+    return 0 if paths else EXIT_FAILED

@@ -9,16 +9,7 @@ import dataclasses
 import os
 import sys
 
-from training.quiet import quiet_tensorflow
-
-EXIT_USAGE = 2
-EXIT_DIVERGED = 3
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        # One line, no usage dump: the user sees what was wrong and what is allowed.
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+from training.program import EXIT_DIVERGED, EXIT_INTERRUPTED, Parser, quiet_tensorflow
 
 
 def _flag(name):
@@ -29,7 +20,7 @@ def build_parser():
     with quiet_tensorflow():
         from keras_vgan.presets import PRESETS, TrainConfig
 
-    parser = _Parser(
+    parser = Parser(
         prog="python -m training",
         description="Train a video GAN. Every preset field is a flag; the preset gives defaults.",
     )
@@ -57,11 +48,6 @@ def build_parser():
     return parser
 
 
-def _fail(message, code=EXIT_USAGE):
-    print(f"python -m training: error: {message}", file=sys.stderr)
-    return code
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -82,7 +68,7 @@ def main(argv=None):
             config = runs.load_run_config(args.resume)
             fixed = sorted(set(overrides) - {"epochs", "strategy"})
             if fixed:
-                return _fail(
+                return parser.fail(
                     f"--resume continues the saved config; only --epochs and --strategy may "
                     f"change, not {', '.join(_flag(n) for n in fixed)}"
                 )
@@ -92,7 +78,7 @@ def main(argv=None):
             config = dataclasses.replace(presets.get_preset(args.preset), **overrides)
         presets.validate_config(config)
     except (ValueError, FileNotFoundError) as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
 
     if not args.resume:
         run_dir = runs.new_run_dir(args.logdir, args.run_name or args.preset)
@@ -102,12 +88,12 @@ def main(argv=None):
             config, run_dir, resume=bool(args.resume), verbose=0 if args.quiet else "auto"
         )
     except TrainingDiverged as e:
-        return _fail(f"training diverged: {e}", EXIT_DIVERGED)
+        return parser.fail(f"training diverged: {e}", EXIT_DIVERGED)
     except KeyboardInterrupt:
         print(
             f"\ninterrupted; continue with: python -m training --resume {run_dir}", file=sys.stderr
         )
-        return 130
+        return EXIT_INTERRUPTED
     samples = os.path.dirname(result.samples_gif)
     print(f"done: {result.epochs_done} epochs, {result.steps_done} generator steps")
     print(f"samples:     {result.samples_gif} (and .mp4, .png; per epoch in {samples})")

@@ -16,30 +16,16 @@ Prints ``metric  value  protocol`` and writes the same rows as JSON to
 ``--model`` file). Bad input: one line and exit status 2.
 """
 
-import argparse
 import json
 import os
 import sys
 import time
 
-from training.quiet import quiet_tensorflow
-
-EXIT_USAGE = 2
-PROG = "python -m training.evaluate"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _fail(message):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+from training.program import Parser, quiet_tensorflow
 
 
 def build_parser():
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", metavar="RUN_DIR", help="a run directory (its model.keras)")
     source.add_argument("--model", metavar="FILE.keras", help="a .keras file of a VideoGAN")
@@ -72,28 +58,29 @@ def format_table(rows):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.num_clips < 2:
-        return _fail(f"--num-clips {args.num_clips} must be >= 2")
+        return parser.fail(f"--num-clips {args.num_clips} must be >= 2")
     if args.batch_size < 1:
-        return _fail(f"--batch-size {args.batch_size} must be >= 1")
+        return parser.fail(f"--batch-size {args.batch_size} must be >= 1")
     metrics = (
         args.metrics.split(",") if args.metrics else ["offline"] + (["fvd"] if args.i3d else [])
     )
     metrics = [m.strip() for m in metrics if m.strip()]
     bad = [m for m in metrics if m not in ("offline", "fvd")]
     if bad or not metrics:
-        return _fail(
+        return parser.fail(
             f"--metrics {args.metrics!r}: expected a comma-separated subset of offline, fvd"
         )
 
     data = args.data
     if args.run:
         if not os.path.isdir(args.run):
-            return _fail(f"run directory {args.run!r} does not exist")
+            return parser.fail(f"run directory {args.run!r} does not exist")
         path = os.path.join(args.run, "model.keras")
         if not os.path.exists(path):
-            return _fail(f"{args.run!r} has no model.keras (is the run finished?)")
+            return parser.fail(f"{args.run!r} has no model.keras (is the run finished?)")
         if data is None:
             config_path = os.path.join(args.run, "config.json")
             if os.path.exists(config_path):
@@ -103,7 +90,7 @@ def main(argv=None):
     else:
         path = args.model
         if not os.path.isfile(path) or not path.endswith(".keras"):
-            return _fail(f"--model {path!r} is not a .keras file")
+            return parser.fail(f"--model {path!r} is not a .keras file")
         stem = os.path.splitext(os.path.basename(path))[0]
         out = args.out or os.path.join(os.path.dirname(os.path.abspath(path)), f"eval_{stem}.json")
     data = data or "moving_mnist"
@@ -119,13 +106,13 @@ def main(argv=None):
     try:
         i3d = I3DEmbedder(args.i3d) if "fvd" in metrics else None
     except (ValueError, FileNotFoundError) as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
     try:
         gan = keras.saving.load_model(path)
     except Exception as e:  # a corrupt or foreign file: say which, no traceback
-        return _fail(f"cannot load {path!r}: {type(e).__name__}: {str(e).splitlines()[0]}")
+        return parser.fail(f"cannot load {path!r}: {type(e).__name__}: {str(e).splitlines()[0]}")
     if not isinstance(gan, VideoGAN):
-        return _fail(f"{path!r} holds a {type(gan).__name__}, expected a VideoGAN")
+        return parser.fail(f"{path!r} holds a {type(gan).__name__}, expected a VideoGAN")
 
     start = time.perf_counter()
     error = None
@@ -148,7 +135,7 @@ def main(argv=None):
         except (ValueError, FileNotFoundError) as e:
             error = str(e).splitlines()[0]
     if error:
-        return _fail(error)
+        return parser.fail(error)
     print(format_table(rows))
     result = {
         "model": os.path.abspath(path),

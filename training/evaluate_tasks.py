@@ -16,23 +16,15 @@ frames only.
 Bad input prints one line and exits with status 2.
 """
 
-import argparse
 import dataclasses
 import os
 import sys
 
-from training.quiet import quiet_tensorflow
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+from training.program import Parser, quiet_tensorflow
 
 
 def build_parser():
-    parser = _Parser(
+    parser = Parser(
         prog="python -m training.evaluate_tasks",
         description="Print the reconstruction metrics of a trained task model.",
     )
@@ -54,11 +46,6 @@ def build_parser():
         "are scored on the available targets)",
     )
     return parser
-
-
-def _fail(message):
-    print(f"python -m training.evaluate_tasks: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames=None):
@@ -129,11 +116,12 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     for name in ("clips", "batch_size", "frames"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            return _fail(f"--{name.replace('_', '-')}={value} must be a positive integer")
+            return parser.fail(f"--{name.replace('_', '-')}={value} must be a positive integer")
     with quiet_tensorflow():
         from keras_vgan.metrics.reconstruction import format_per_step, format_table
     try:
@@ -146,7 +134,7 @@ def main(argv=None):
             frames=args.frames,
         )
     except (ValueError, FileNotFoundError) as e:
-        return _fail(str(e))
+        return parser.fail(str(e))
     print(format_table(rows, title=title))
     model = next(iter(rows))
     print(f"\nper time step ({model}):")

@@ -6,24 +6,18 @@
 Errors print one line and exit with status 2.
 """
 
-import argparse
 import os
 import sys
 
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+from training.program import Parser, quiet_tensorflow
 
 
 def build_parser():
-    parser = _Parser(
+    parser = Parser(
         prog="python -m training.frames",
         description="Extract a video's frames as PNG files, or assemble frame files into a video.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     extract = commands.add_parser("extract", help="video -> numbered PNG files")
     extract.add_argument("video", help="a video file OpenCV reads (mp4, avi, mov, webm, mkv ...)")
     extract.add_argument("out_dir", help="folder for the PNG files (created)")
@@ -46,9 +40,8 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    from training.quiet import quiet_tensorflow
-
+    parser = build_parser()
+    args = parser.parse_args(argv)
     with quiet_tensorflow():
         from keras_vgan.data import frame_folders
 
@@ -70,8 +63,7 @@ def main(argv=None):
             out = frame_folders.frames_to_video(args.frames, args.out, fps=args.fps)
             print(f"wrote {out}")
     except (OSError, ValueError) as e:
-        print(f"python -m training.frames: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return parser.fail(str(e))
     return 0
 
 
