@@ -7,10 +7,13 @@ from keras_vgan import runtime  # noqa: I001  (must come first)
 
 runtime.enable_onednn()
 
-from keras_vgan import data, losses, models, video_io  # noqa: E402
+from keras_vgan import data, losses, models, registry, video_io  # noqa: E402
+from keras_vgan.builders import build_gan, build_train_dataset  # noqa: E402
+from keras_vgan.config import TrainConfig, validate_config  # noqa: E402
 from keras_vgan.engine import VideoGAN  # noqa: E402
 from keras_vgan.models import VGANDiscriminator, VGANGenerator  # noqa: E402
-from keras_vgan.presets import PRESETS, TrainConfig, build_gan, get_preset  # noqa: E402
+from keras_vgan.presets import PRESETS, get_preset  # noqa: E402
+from keras_vgan.tasks import VideoTaskGAN  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -20,11 +23,15 @@ __all__ = [
     "VGANDiscriminator",
     "VGANGenerator",
     "VideoGAN",
+    "VideoTaskGAN",
     "build_gan",
+    "build_train_dataset",
     "data",
     "get_preset",
     "losses",
     "models",
+    "registry",
     "runtime",
+    "validate_config",
     "video_io",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_vgan import summaries, video_io
+from keras_vgan.metrics import evaluation
 
 
 class _SampleFiles(keras.callbacks.Callback):
@@ -268,8 +269,6 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         self._writer = None
 
     def _prepare(self):
-        from keras_vgan.metrics import evaluation
-
         _, frames, size, _, channels = evaluation.clip_shape(self.model)
         real, what = evaluation.real_batches(
             self.data,
@@ -283,8 +282,6 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
     def evaluate(self, step):
         """Scores the model now; writes the scalars at ``step`` and returns the rows."""
-        from keras_vgan.metrics import evaluation
-
         if self._evaluator is None:
             self._prepare()
         fake = evaluation.generated_batches(

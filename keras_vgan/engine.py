@@ -1,4 +1,12 @@
-"""The adversarial training engine: ``VideoGAN``, a ``keras.Model`` for ``model.fit``.
+"""The training engines' base classes and ``VideoGAN``, a ``keras.Model`` for ``model.fit``.
+
+``GenerativeModel`` is what every engine shares, whatever it trains (a GAN,
+a conditional-task GAN, and the VAE or token models to come): the networks
+serialised in its config, the EMA generator, the optimizers and their part of
+the compile config, the trackers of the logged values, the counter-based noise
+and the distribution rule (``minimize``). ``TwoPlayerModel`` adds a
+discriminator, its optimizer, the adversarial loss and the penalties' critic;
+``VideoGAN`` (here) and ``tasks.VideoTaskGAN`` are its two games.
 
 The engine sequences the two phases of a GAN step and never knows which
 architecture it trains. It relies on two small contracts:
@@ -37,18 +45,25 @@ from keras_vgan import augment as augment_lib
 from keras_vgan import losses as losses_lib
 
 
-def _video_of(output):
+def video_of(output):
+    """The clip of a generator's output: the tensor itself, or its ``"video"`` entry."""
     return output["video"] if isinstance(output, dict) else output
 
 
-def _heads(output):
-    """Discriminator output as a list of logit tensors (float32)."""
+def logit_heads(output):
+    """A discriminator's output as a list of logit tensors (float32), dict keys sorted."""
     if isinstance(output, dict):
         return [tf.cast(output[k], tf.float32) for k in sorted(output)]
     return [tf.cast(output, tf.float32)]
 
 
-def _unpack(data):
+def clip_scores(heads):
+    """The per-clip score ``[B]`` the mean losses imply: each head averaged over its
+    non-batch axes, summed over heads (what the gradient penalty and R1 differentiate)."""
+    return tf.add_n([tf.reduce_mean(tf.reshape(h, [tf.shape(h)[0], -1]), axis=1) for h in heads])
+
+
+def unpack_clips(data):
     """Splits a batch into ``(videos, labels)``; ``labels`` is None if absent."""
     if isinstance(data, (tuple, list)):
         if len(data) == 1:
@@ -59,31 +74,238 @@ def _unpack(data):
     return data, None
 
 
-class TwoPlayerModel(keras.Model):
-    """What both engines (``VideoGAN``, ``tasks.VideoTaskGAN``) share: a generator and a
-    discriminator serialised in the config, two optimizers in the compile config, and
-    the trackers of the logged values (``self._trackers``, ``self._active``)."""
+def replica_context():
+    """``(replicas in sync, this replica's id)``; ``(1, 0)`` outside a strategy."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return 1, 0
+    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
 
-    def build_optimizers(self):
-        """Creates optimizer slots now (required inside a distribution scope)."""
-        if not self.built:
-            self.build()
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
+class GenerativeModel(keras.Model):
+    """What every engine shares, whatever it trains; subclass it for a new kind of model.
+
+    A subclass names its networks and optimizers in three class attributes:
+
+    * ``NETWORKS``: the constructor arguments that are sub-models, serialised in
+      ``get_config`` and rebuilt by ``from_config`` (``"generator"`` first);
+    * ``OPTIMIZERS``: ``{compile keyword: names of the networks it trains}``; each
+      is serialised in ``get_compile_config`` and built in the strategy scope;
+    * ``STEP_OPTIMIZER``: the optimizer whose ``iterations`` count training
+      steps: ``model.optimizer`` (what Keras callbacks read), the EMA ramp and the
+      noise counter.
+
+    A single-optimizer model (a VAE, a token model) keeps the defaults
+    (``{"g_optimizer": ("generator",)}``) or names its own, calls
+    ``_compile_engine`` from ``compile`` with its loss weights, and writes a
+    ``train_step`` with ``scaled_loss`` / ``apply_scaled_gradients`` and
+    ``_results``.
+
+    Args:
+        networks: ``{name: keras.Model}`` in ``NETWORKS`` order; ``generator``
+            is copied into ``ema_generator``, its exponential moving average.
+        ema_decay: decay of the EMA; the effective decay ramps up as
+            ``min(decay, (1+n)/(10+n))`` over the first updates
+            (``tf.train.ExponentialMovingAverage``'s ``num_updates`` rule). 0
+            disables the average (the EMA generator then tracks the generator).
+        seed: base seed of the counter-based noise stream (``_random``).
+    """
+
+    NETWORKS = ("generator",)
+    OPTIMIZERS = {"g_optimizer": ("generator",)}
+    STEP_OPTIMIZER = "g_optimizer"
+
+    def __init__(self, networks, ema_decay=0.999, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay={ema_decay!r} must be in [0, 1)")
+        # === Config ===
+        for name in self.NETWORKS:
+            setattr(self, name, networks[name])
+        self.ema_decay = float(ema_decay)
+        self.seed = int(seed)
+        # === Networks ===
+        # Same architecture as the generator; its weights are the moving average.
+        generator = networks["generator"]
+        self.ema_generator = generator.__class__.from_config(generator.get_config())
+
+    def _set_trackers(self, names, active):
+        """Creates a ``Mean`` per logged value in ``names``; ``active`` are reported."""
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self._active = tuple(active)
 
     @property
     def metrics(self):
         return [self._trackers[n] for n in self._active]
 
+    @property
+    def step_optimizer(self):
+        return getattr(self, self.STEP_OPTIMIZER)
+
+    # ------------------------------------------------------------------ EMA
+    def build(self, input_shape=None):
+        # The networks are built (by the subclass or at their construction): start the
+        # moving average at the generator's weights.
+        self.copy_generator_to_ema()
+        self.built = True
+
+    def copy_generator_to_ema(self):
+        """Sets the EMA generator's weights to the generator's."""
+        copy_weights(self.ema_generator, self.generator)
+
+    def _update_ema(self):
+        # Called after the step optimizer's update: its iterations count EMA updates.
+        update_ema(
+            self.ema_generator, self.generator, self.step_optimizer.iterations, self.ema_decay
+        )
+
+    # -------------------------------------------------------------- compile
+    def _compile_engine(self, optimizers, weights, **kwargs):
+        """The shared part of ``compile``.
+
+        Args:
+            optimizers: ``{OPTIMIZERS key: optimizer, identifier or None}``; None
+                is Adam with the DCGAN settings (lr 2e-4, beta_1 0.5). Each is
+                wrapped in a ``LossScaleOptimizer`` under ``mixed_float16``.
+            weights: ``{name: value}`` loss weights, each >= 0, stored as float
+                attributes and in the compile config.
+            **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
+        """
+        for name, value in weights.items():
+            if float(value) < 0:
+                raise ValueError(f"{name}={value!r} must be >= 0")
+        kwargs.pop("loss", None)
+        kwargs.pop("optimizer", None)
+        for name in self.OPTIMIZERS:
+            setattr(
+                self, name, make_optimizer(optimizers.get(name), name.replace("optimizer", "adam"))
+            )
+        # model.optimizer is the step optimizer: its step counter is the training step
+        # that Keras callbacks (TensorBoard) read.
+        super().compile(optimizer=self.step_optimizer, **kwargs)
+        for name, value in weights.items():
+            setattr(self, name, float(value))
+        self._weight_names = tuple(weights)
+        self.build_optimizers()
+
+    def build_optimizers(self):
+        """Creates optimizer slots now (required inside a distribution scope)."""
+        if not self.built:
+            self.build()
+        for name, networks in self.OPTIMIZERS.items():
+            variables = [v for n in networks for v in getattr(self, n).trainable_variables]
+            getattr(self, name).build(variables)
+
+    def get_compile_config(self):
+        config = {n: keras.optimizers.serialize(getattr(self, n)) for n in self.OPTIMIZERS}
+        config.update({n: getattr(self, n) for n in self._weight_names})
+        return config
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in self.OPTIMIZERS:
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    # ----------------------------------------------------------------- step
+    def scaled_loss(self, loss, optimizer):
+        """What a replica differentiates (inside the tape): ``loss / replicas``, then
+        the optimizer's loss scale; the gradients are summed across replicas, so N
+        replicas with global batch B take the step one device takes with batch B."""
+        replicas, _ = replica_context()
+        return optimizer.scale_loss(loss / replicas)
+
+    @staticmethod
+    def apply_scaled_gradients(tape, scaled, optimizer, variables):
+        """Applies the gradients of a ``scaled_loss`` to ``variables``."""
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+    def _random(self, kind, shape_local, step, phase, stream="noise"):
+        """Draws ``shape_local`` for this replica as a slice of a global draw.
+
+        The seed is ``(seed, 64 * step + phase)``: a pure function of the
+        optimizer step, so a resumed run draws what the original would have.
+        The ``"augment"`` stream uses ``-(64 * step + phase) - 1``, disjoint
+        from the noise stream.
+        """
+        replicas, rid = replica_context()
+        b = shape_local[0]
+        counter = tf.cast(step, tf.int64) * 64 + phase
+        if stream == "augment":
+            counter = -counter - 1
+        seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
+        shape = tf.concat([[b * replicas], shape_local[1:]], axis=0)
+        if kind == "normal":
+            draw = tf.random.stateless_normal(shape, seed=seed)
+        else:
+            draw = tf.random.stateless_uniform(shape, seed=seed)
+        return draw[rid * b : (rid + 1) * b]
+
+    def _results(self, logs):
+        """Updates the trackers with ``logs`` (unscaled means); returns what ``fit`` logs."""
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        results = {m.name: m.result() for m in self.metrics}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0),
+            # which fails on scalars; rank-1 logs reduce to the scalar mean.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
+
+    # --------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update({n: keras.layers.serialize(getattr(self, n)) for n in self.NETWORKS})
+        config.update(ema_decay=self.ema_decay, seed=self.seed)
+        return config
+
     @classmethod
     def from_config(cls, config):
-        return cls(**deserialize_networks(config))
+        config = dict(config)
+        for name in cls.NETWORKS:
+            config[name] = keras.layers.deserialize(config[name])
+        return cls(**config)
+
+
+class TwoPlayerModel(GenerativeModel):
+    """A generator against a discriminator: what ``VideoGAN`` and ``tasks.VideoTaskGAN``
+    share on top of ``GenerativeModel``: the discriminator and its optimizer, the
+    adversarial loss (in the compile config as ``loss``), the critic of the
+    penalties and the adversarial logs.
+
+    Subclasses give ``_discriminate(clips, condition, training=True)``, the
+    discriminator's logit heads for ``clips`` given what they are conditioned on.
+    """
+
+    NETWORKS = ("generator", "discriminator")
+    OPTIMIZERS = {"d_optimizer": ("discriminator",), "g_optimizer": ("generator",)}
+
+    def __init__(self, generator, discriminator, ema_decay=0.999, seed=0, **kwargs):
+        super().__init__(
+            {"generator": generator, "discriminator": discriminator},
+            ema_decay=ema_decay,
+            seed=seed,
+            **kwargs,
+        )
+
+    def _compile_game(self, d_optimizer, g_optimizer, loss, weights, **kwargs):
+        """``_compile_engine`` plus the adversarial loss ``loss`` (``losses.ADVERSARIAL_LOSSES``)."""
+        self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
+        self.loss_name = loss
+        self._compile_engine(
+            {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer}, weights, **kwargs
+        )
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        config["loss"] = self.loss_name
+        return config
+
+    def _critic(self, condition):
+        """``x -> [B]``: the per-clip score of clips ``x`` (given ``condition``) whose
+        input gradient the penalties take."""
+        return lambda x: clip_scores(self._discriminate(x, condition))
 
     def _log_step(self, logs, d_loss, g_loss, real_heads, fake_heads):
         """Adds the adversarial values to ``logs``, updates the trackers; what ``fit`` logs."""
@@ -93,14 +315,7 @@ class TwoPlayerModel(keras.Model):
             d_real=tf.reduce_mean([tf.reduce_mean(h) for h in real_heads]),
             d_fake=tf.reduce_mean([tf.reduce_mean(h) for h in fake_heads]),
         )
-        for name, value in logs.items():
-            self._trackers[name].update_state(value)
-        results = {m.name: m.result() for m in self.metrics}
-        if _multi_worker(tf.distribute.get_strategy()):
-            # Keras 3.15 reduces multi-worker logs with strategy.reduce(MEAN, axis=0),
-            # which fails on scalars; rank-1 logs reduce to the scalar mean.
-            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
-        return results
+        return self._results(logs)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -115,10 +330,7 @@ class VideoGAN(TwoPlayerModel):
         d_steps: discriminator updates per generator update (each with fresh
             noise on the same real batch).
         ema_decay: decay of the exponential moving average of the generator
-            weights; the effective decay ramps up as ``min(decay, (1+n)/(10+n))``
-            over the first updates (``tf.train.ExponentialMovingAverage``'s
-            ``num_updates`` rule). 0 disables the average (the EMA generator
-            then tracks the generator exactly).
+            weights (``GenerativeModel``); 0 disables the average.
         seed: base seed of the counter-based noise stream.
         conditional: whether batches carry labels (``(videos, labels)``) that
             are passed to both networks as ``labels=``.
@@ -137,30 +349,22 @@ class VideoGAN(TwoPlayerModel):
         conditional=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         if latent_dim is None:
             latent_dim = getattr(generator, "latent_dim", None)
         if latent_dim is None:
             raise ValueError("latent_dim is required when the generator has no latent_dim")
         if int(d_steps) < 1:
             raise ValueError(f"d_steps={d_steps!r} must be an integer >= 1")
-        if not 0.0 <= float(ema_decay) < 1.0:
-            raise ValueError(f"ema_decay={ema_decay!r} must be in [0, 1)")
+        super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, **kwargs)
         # === Config ===
-        self.generator = generator
-        self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
         self.d_steps = int(d_steps)
-        self.ema_decay = float(ema_decay)
-        self.seed = int(seed)
         self.conditional = bool(conditional)
-        # === Networks ===
-        # Same architecture as the generator; its weights are the moving average.
-        self.ema_generator = generator.__class__.from_config(generator.get_config())
         # === Trackers ===
-        names = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "mask_l1")
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
-        self._active = ("d_loss", "g_loss", "d_real", "d_fake")
+        self._set_trackers(
+            ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "mask_l1"),
+            ("d_loss", "g_loss", "d_real", "d_fake"),
+        )
         # Networks know their shapes: build now so weights exist before compile/fit.
         self.build()
 
@@ -172,13 +376,8 @@ class VideoGAN(TwoPlayerModel):
                 net.build(z.shape)
         if not self.discriminator.built:
             spec = self.generator.compute_output_spec(z)
-            self.discriminator.build(_video_of(spec).shape)
-        self.copy_generator_to_ema()
-        self.built = True
-
-    def copy_generator_to_ema(self):
-        """Sets the EMA generator's weights to the generator's."""
-        copy_weights(self.ema_generator, self.generator)
+            self.discriminator.build(video_of(spec).shape)
+        super().build()
 
     # ---------------------------------------------------------------- compile
     def compile(
@@ -206,68 +405,26 @@ class VideoGAN(TwoPlayerModel):
                 (see ``keras_vgan.augment``); None or "" = off.
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
         """
-        self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
-        for name, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma), ("mask_l1", mask_l1)):
-            if float(value) < 0:
-                raise ValueError(f"{name}={value!r} must be >= 0")
-        kwargs.pop("loss", None)
-        kwargs.pop("optimizer", None)
-        self.d_optimizer, self.g_optimizer = make_optimizers(d_optimizer, g_optimizer)
-        # model.optimizer is the generator's: its step counter is the training step
-        # that Keras callbacks (TensorBoard) read.
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        self.loss_name = loss
-        self.gp_weight = float(gp_weight)
-        self.r1_gamma = float(r1_gamma)
-        self.mask_l1 = float(mask_l1)
+        weights = dict(gp_weight=gp_weight, r1_gamma=r1_gamma, mask_l1=mask_l1)
+        self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
         self.augment = augment_lib.policy_string(augment)
         active = ["d_loss", "g_loss", "d_real", "d_fake"]
         active += [n for n, w in (("gp", gp_weight), ("r1", r1_gamma), ("mask_l1", mask_l1)) if w]
         self._active = tuple(active)
-        self.build_optimizers()
 
     def get_compile_config(self):
-        return {
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "loss": self.loss_name,
-            "gp_weight": self.gp_weight,
-            "r1_gamma": self.r1_gamma,
-            "mask_l1": self.mask_l1,
-            "augment": self.augment,
-        }
+        config = super().get_compile_config()
+        config["augment"] = self.augment
+        return config
 
     # ----------------------------------------------------------------- noise
-    def _random(self, kind, shape_local, step, phase, stream="noise"):
-        """Draws ``shape_local`` for this replica as a slice of a global draw.
-
-        The seed is ``(seed, 64 * step + phase)``: a pure function of the
-        optimizer step, so a resumed run draws what the original would have.
-        The ``"augment"`` stream uses ``-(64 * step + phase) - 1``, disjoint
-        from the noise stream.
-        """
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        rid = ctx.replica_id_in_sync_group if ctx is not None else 0
-        b = shape_local[0]
-        counter = tf.cast(step, tf.int64) * 64 + phase
-        if stream == "augment":
-            counter = -counter - 1
-        seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
-        shape = tf.concat([[b * replicas], shape_local[1:]], axis=0)
-        if kind == "normal":
-            draw = tf.random.stateless_normal(shape, seed=seed)
-        else:
-            draw = tf.random.stateless_uniform(shape, seed=seed)
-        return draw[rid * b : (rid + 1) * b]
-
     def sample_noise(self, num, seed=0):
         """Returns ``num`` latent vectors ``[num, latent_dim]`` for an integer seed."""
         return keras.random.normal((num, self.latent_dim), seed=seed)
 
     # -------------------------------------------------------------- sampling
     def call(self, z, labels=None, training=False):
-        return _video_of(self._generate(self.ema_generator, z, labels, training))
+        return video_of(self._generate(self.ema_generator, z, labels, training))
 
     def generate(self, z=None, labels=None, num=None, seed=0, use_ema=True, **kwargs):
         """Samples videos ``[B, T, H, W, C]`` in [-1, 1].
@@ -288,7 +445,7 @@ class VideoGAN(TwoPlayerModel):
         net = self.ema_generator if use_ema else self.generator
         if self.conditional and labels is None and getattr(net, "num_classes", 0):
             labels = tf.range(tf.shape(z)[0]) % net.num_classes
-        return _video_of(self._generate(net, z, labels, training=False, **kwargs))
+        return video_of(self._generate(net, z, labels, training=False, **kwargs))
 
     def _generate(self, net, z, labels, training, **kwargs):
         if self.conditional:
@@ -303,25 +460,16 @@ class VideoGAN(TwoPlayerModel):
         u = self._random("uniform", [tf.shape(x)[0], n], step, phase, stream="augment")
         return augment_lib.augment_videos(x, u, self.augment)
 
-    def _critic(self, x, labels):
-        """Per-clip score ``[B]`` whose input gradient the penalties take."""
-        heads = self._discriminate(x, labels)
-        return tf.add_n(
-            [tf.reduce_mean(tf.reshape(h, [tf.shape(h)[0], -1]), axis=1) for h in heads]
-        )
-
     def _discriminate(self, x, labels, training=True):
         if self.conditional:
-            return _heads(self.discriminator(x, labels=labels, training=training))
-        return _heads(self.discriminator(x, training=training))
+            return logit_heads(self.discriminator(x, labels=labels, training=training))
+        return logit_heads(self.discriminator(x, training=training))
 
     # ------------------------------------------------------------------ step
     def train_step(self, data):
-        real, labels = _unpack(data)
+        real, labels = unpack_clips(data)
         real = tf.cast(real, tf.float32)
         batch = tf.shape(real)[0]
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         step = self.g_optimizer.iterations
         logs = {}
 
@@ -329,7 +477,7 @@ class VideoGAN(TwoPlayerModel):
         for i in range(self.d_steps):
             z = self._random("normal", [batch, self.latent_dim], step, 2 * i)
             fake = tf.stop_gradient(
-                tf.cast(_video_of(self._generate(self.generator, z, labels, True)), tf.float32)
+                tf.cast(video_of(self._generate(self.generator, z, labels, True)), tf.float32)
             )
             d_vars = self.discriminator.trainable_variables
             # Augmentation (if any) is the same in every frame of a clip, drawn afresh per step.
@@ -345,31 +493,24 @@ class VideoGAN(TwoPlayerModel):
                 if self.gp_weight:
                     rank = len(real.shape)
                     alpha = self._random("uniform", [batch] + [1] * (rank - 1), step, 2 * i + 1)
-
-                    def critic(x):
-                        return self._critic(x, labels)
-
-                    gp = losses_lib.gradient_penalty(critic, real_d, fake, alpha=alpha)
+                    gp = losses_lib.gradient_penalty(
+                        self._critic(labels), real_d, fake, alpha=alpha
+                    )
                     total += self.gp_weight * gp
                     logs["gp"] = gp
                 if self.r1_gamma:
-
-                    def critic_real(x):
-                        return self._critic(x, labels)
-
-                    r1 = losses_lib.r1_penalty(critic_real, real_d)
+                    r1 = losses_lib.r1_penalty(self._critic(labels), real_d)
                     total += 0.5 * self.r1_gamma * r1
                     logs["r1"] = r1
-                scaled = self.d_optimizer.scale_loss(total / replicas)
-            grads = tape.gradient(scaled, d_vars)
-            self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
+                scaled = self.scaled_loss(total, self.d_optimizer)
+            self.apply_scaled_gradients(tape, scaled, self.d_optimizer, d_vars)
 
         # --- generator phase
         z = self._random("normal", [batch, self.latent_dim], step, 2 * self.d_steps)
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             out = self._generate(self.generator, z, labels, True)
-            fake = tf.cast(_video_of(out), tf.float32)
+            fake = tf.cast(video_of(out), tf.float32)
             fake_heads = self._discriminate(self._augment(fake, step, 2 * self.d_steps), labels)
             g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
             total = g_loss
@@ -377,16 +518,11 @@ class VideoGAN(TwoPlayerModel):
                 m = losses_lib.mask_sparsity(out["mask"])
                 total += self.mask_l1 * m
                 logs["mask_l1"] = m
-            scaled = self.g_optimizer.scale_loss(total / replicas)
-        grads = tape.gradient(scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
+            scaled = self.scaled_loss(total, self.g_optimizer)
+        self.apply_scaled_gradients(tape, scaled, self.g_optimizer, g_vars)
         self._update_ema()
 
         return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
-
-    def _update_ema(self):
-        # Called after the generator update: g_optimizer.iterations counts EMA updates.
-        update_ema(self.ema_generator, self.generator, self.g_optimizer.iterations, self.ema_decay)
 
     def test_step(self, data):
         raise NotImplementedError(
@@ -397,23 +533,11 @@ class VideoGAN(TwoPlayerModel):
     def get_config(self):
         config = super().get_config()
         config.update(
-            generator=keras.layers.serialize(self.generator),
-            discriminator=keras.layers.serialize(self.discriminator),
             latent_dim=self.latent_dim,
             d_steps=self.d_steps,
-            ema_decay=self.ema_decay,
-            seed=self.seed,
             conditional=self.conditional,
         )
         return config
-
-
-def deserialize_networks(config):
-    """A GAN's config with its serialised ``generator`` and ``discriminator`` rebuilt."""
-    config = dict(config)
-    for name in ("generator", "discriminator"):
-        config[name] = keras.layers.deserialize(config[name])
-    return config
 
 
 def _multi_worker(strategy):
@@ -424,21 +548,19 @@ def _multi_worker(strategy):
     )
 
 
-# Helpers shared with the conditional-task engine (keras_vgan.tasks.VideoTaskGAN).
+def make_optimizer(optimizer=None, default_name="adam"):
+    """An optimizer from an optimizer or identifier.
 
-
-def make_optimizers(d_optimizer=None, g_optimizer=None):
-    """``(d_optimizer, g_optimizer)`` from optimizers or identifiers.
-
-    Adam with the DCGAN settings (lr 2e-4, beta_1 0.5) where None; both wrapped
-    in a ``LossScaleOptimizer`` under the ``mixed_float16`` policy.
+    Adam with the DCGAN settings (lr 2e-4, beta_1 0.5, named ``default_name``)
+    where None; wrapped in a ``LossScaleOptimizer`` under the ``mixed_float16``
+    policy.
     """
-    d = keras.optimizers.get(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"))
-    g = keras.optimizers.get(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam"))
+    opt = keras.optimizers.get(
+        optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5, name=default_name)
+    )
     if keras.config.dtype_policy().name == "mixed_float16":
-        d = keras.optimizers.LossScaleOptimizer(d)
-        g = keras.optimizers.LossScaleOptimizer(g)
-    return d, g
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    return opt
 
 
 def copy_weights(target, source):

@@ -22,18 +22,16 @@ import time
 
 import keras
 
-from keras_vgan.callbacks import TrainingCheckpoint, TrainingDiverged, VideoSamples
-from keras_vgan.distribute import get_strategy
-from keras_vgan.presets import (
-    DATA,
-    TrainConfig,
-    build_gan,
-    build_task_pairs,
-    build_train_dataset,
-    data_source,
-    task_of,
-    validate_config,
+from keras_vgan.builders import build_gan, build_task_pairs, build_train_dataset
+from keras_vgan.callbacks import (
+    PeriodicEvaluation,
+    TaskSamples,
+    TrainingCheckpoint,
+    TrainingDiverged,
+    VideoSamples,
 )
+from keras_vgan.config import TrainConfig, validate_config
+from keras_vgan.distribute import get_strategy
 from keras_vgan.runtime import write_runtime
 
 
@@ -77,15 +75,17 @@ def write_config(run_dir, config):
     os.replace(tmp, os.path.join(run_dir, "config.json"))
 
 
-def train(config, run_dir, resume=False, verbose="auto", devices=None):
+def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None):
     """Trains (or resumes) a run.
 
     Args:
-        config: a ``TrainConfig``.
+        config: a ``TrainConfig``; checked here unless ``data`` is given.
         run_dir: the run directory (created by the caller, e.g. ``new_run_dir``).
         resume: continue from the newest checkpoint in ``run_dir``.
         verbose: passed to ``fit`` (``"auto"`` shows the Keras progress bar).
         devices: devices for the ``mirrored`` strategy (default: all GPUs).
+        data: the ``RunData`` of ``config.validate_config(config)`` when the caller has
+            checked the config already (the training program): the data is opened once.
 
     Returns:
         A ``RunResult``.
@@ -93,7 +93,8 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     Raises:
         TrainingDiverged: a loss became NaN/Inf; the last good checkpoint is kept.
     """
-    validate_config(config)
+    if data is None:
+        data = validate_config(config)  # opens and probes the data, once
     keras.utils.set_random_seed(config.seed)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
@@ -106,12 +107,12 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     if not resume:
         write_config(run_dir, config)
     write_runtime(os.path.join(run_dir, "runtime.json"))  # this start's machine facts
-    if config.num_classes and config.data not in DATA:
+    if config.num_classes and data.source is not None:
         # The label of class i is class_names[i]: generate/export need the list.
-        data_source(config).save_class_names(os.path.join(run_dir, "class_names.json"))
+        data.source.save_class_names(os.path.join(run_dir, "class_names.json"))
 
-    if task_of(config):
-        samples = _task_samples(config, gan, run_dir)  # input | prediction | ground truth
+    if config.family.task:
+        samples = _task_samples(config, gan, run_dir, data)  # input | prediction | ground truth
     else:
         samples = VideoSamples(
             os.path.join(run_dir, "samples"),
@@ -128,7 +129,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     ]
     history = {}
     if initial_epoch < config.epochs:
-        dataset = build_train_dataset(config, start_step=start_step)
+        dataset = build_train_dataset(config, start_step=start_step, data=data)
         h = gan.fit(
             dataset,
             epochs=config.epochs,
@@ -155,12 +156,12 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None):
     )
 
 
-def _task_samples(config, gan, run_dir):
+def _task_samples(config, gan, run_dir, data):
     """Side-by-side samples of a task model on a fixed batch of held-out pairs."""
-    from keras_vgan.callbacks import TaskSamples
-
     n = config.num_samples
-    pairs = build_task_pairs(config, seed=config.seed + 1, split="test", num_clips=n, batch_size=n)
+    pairs = build_task_pairs(
+        config, seed=config.seed + 1, split="test", num_clips=n, batch_size=n, data=data
+    )
     inputs, targets = next(iter(pairs))
     return TaskSamples(
         os.path.join(run_dir, "samples"), inputs, targets, condition=gan.condition, fps=config.fps
@@ -171,8 +172,6 @@ def _evaluation(config, run_dir):
     """``[PeriodicEvaluation]`` (offline metric to ``RUN_DIR/eval``) if ``eval_every``, else []."""
     if not config.eval_every:
         return []
-    from keras_vgan.callbacks import PeriodicEvaluation
-
     return [
         PeriodicEvaluation(
             os.path.join(run_dir, "eval"),

@@ -26,20 +26,21 @@ Contracts (the engine never knows which architecture it trains):
   the clip alone (interpolation, whose outputs contain the key frames, and
   restoration).
 
-The EMA generator, optimizers and distribution rule are those of
-``engine.VideoGAN`` (its helpers are reused): each replica's mean losses are
-divided by the number of replicas before the gradients are summed, so N
-replicas with global batch B take the step one device takes with batch B;
-logged values are the unscaled means.
+The EMA generator, optimizers, compile config, serialisation and distribution
+rule come from the engine base (``engine.TwoPlayerModel``): each replica's
+mean losses are divided by the number of replicas before the gradients are
+summed, so N replicas with global batch B take the step one device takes with
+batch B; logged values are the unscaled means. Which family trains on which
+task, with which ``condition`` and baselines, is its registration
+(``keras_vgan.registry``).
 """
 
 import keras
 import tensorflow as tf
 
-from keras_vgan import engine
 from keras_vgan import losses as losses_lib
-
-CONDITIONS = ("time", "channels", "none")
+from keras_vgan import registry
+from keras_vgan.engine import TwoPlayerModel, logit_heads, video_of
 
 
 def unpack_pair(data):
@@ -54,7 +55,7 @@ def unpack_pair(data):
     )
 
 
-def _resize_frames(x, height, width):
+def resize_frames(x, height, width):
     """Bilinear resize of every frame of ``x`` ``[B, T, h, w, C]`` to ``height x width``."""
     if x.shape[2] == height and x.shape[3] == width:
         return x
@@ -64,14 +65,26 @@ def _resize_frames(x, height, width):
     return tf.reshape(frames, [b, t, height, width, x.shape[-1]])
 
 
+def _time_view(inputs, clip):
+    return tf.concat([tf.cast(inputs, clip.dtype), clip], axis=1)
+
+
+def _channels_view(inputs, clip):
+    x = resize_frames(tf.cast(inputs, clip.dtype), clip.shape[2], clip.shape[3])
+    return tf.concat([x, clip], axis=-1)
+
+
+# What the discriminator judges, by ``condition`` (see the module docstring).
+VIEWS = {
+    "time": _time_view,
+    "channels": _channels_view,
+    "none": lambda inputs, clip: clip,
+}
+
+
 def discriminator_view(inputs, clip, condition):
     """What the discriminator judges for ``condition`` (see the module docstring)."""
-    if condition == "time":
-        return tf.concat([tf.cast(inputs, clip.dtype), clip], axis=1)
-    if condition == "channels":
-        x = _resize_frames(tf.cast(inputs, clip.dtype), clip.shape[2], clip.shape[3])
-        return tf.concat([x, clip], axis=-1)
-    return clip
+    return VIEWS[condition](inputs, clip)
 
 
 def temporal_difference_loss(fake, real):
@@ -87,7 +100,7 @@ def temporal_difference_loss(fake, real):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoTaskGAN(engine.TwoPlayerModel):
+class VideoTaskGAN(TwoPlayerModel):
     """A conditioned video generator trained adversarially plus reconstruction, with ``fit``.
 
     Args:
@@ -96,7 +109,7 @@ class VideoTaskGAN(engine.TwoPlayerModel):
         condition: ``"time"``, ``"channels"`` or ``"none"``: what the
             discriminator sees besides the clip (module docstring).
         ema_decay: decay of the generator's exponential moving average
-            (ramped as in ``engine.VideoGAN``); 0 disables it.
+            (ramped as in ``engine.GenerativeModel``); 0 disables it.
         seed: stored for reproducibility of the run (the step itself draws no
             noise).
 
@@ -108,29 +121,18 @@ class VideoTaskGAN(engine.TwoPlayerModel):
     def __init__(
         self, generator, discriminator, condition="time", ema_decay=0.999, seed=0, **kwargs
     ):
-        super().__init__(**kwargs)
-        if condition not in CONDITIONS:
-            raise ValueError(f"condition={condition!r} is not one of {', '.join(CONDITIONS)}")
-        if not 0.0 <= float(ema_decay) < 1.0:
-            raise ValueError(f"ema_decay={ema_decay!r} must be in [0, 1)")
+        if condition not in VIEWS:
+            raise ValueError(f"condition={condition!r} is not one of {', '.join(VIEWS)}")
+        super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, **kwargs)
         # === Config ===
-        self.generator = generator
-        self.discriminator = discriminator
         self.condition = condition
-        self.ema_decay = float(ema_decay)
-        self.seed = int(seed)
-        # === Networks ===
-        self.ema_generator = generator.__class__.from_config(generator.get_config())
         # === Trackers ===
-        names = ("d_loss", "g_loss", "l1", "l2", "temporal", "r1", "d_real", "d_fake")
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
-        self._active = ("d_loss", "g_loss", "l1", "l2", "d_real", "d_fake")
-        self.build()
-
-    def build(self, input_shape=None):
+        self._set_trackers(
+            ("d_loss", "g_loss", "l1", "l2", "temporal", "r1", "d_real", "d_fake"),
+            ("d_loss", "g_loss", "l1", "l2", "d_real", "d_fake"),
+        )
         # The networks build themselves at construction (they know their shapes).
-        engine.copy_weights(self.ema_generator, self.generator)
-        self.built = True
+        self.build()
 
     # ---------------------------------------------------------------- compile
     def compile(
@@ -160,7 +162,6 @@ class VideoTaskGAN(engine.TwoPlayerModel):
             r1_gamma: R1 weight gamma on the real views (``gamma / 2 * R1``).
             **kwargs: passed to ``keras.Model.compile``.
         """
-        self._d_loss_fn, self._g_loss_fn = losses_lib.get_adversarial_loss(loss)
         weights = dict(
             adv_weight=adv_weight,
             l1_weight=l1_weight,
@@ -168,37 +169,15 @@ class VideoTaskGAN(engine.TwoPlayerModel):
             temporal_weight=temporal_weight,
             r1_gamma=r1_gamma,
         )
-        for name, value in weights.items():
-            if float(value) < 0:
-                raise ValueError(f"{name}={value!r} must be >= 0")
-        kwargs.pop("loss", None)
-        kwargs.pop("optimizer", None)
-        self.d_optimizer, self.g_optimizer = engine.make_optimizers(d_optimizer, g_optimizer)
-        super().compile(optimizer=self.g_optimizer, **kwargs)
-        self.loss_name = loss
-        for name, value in weights.items():
-            setattr(self, name, float(value))
+        self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
         active = ["d_loss", "g_loss", "l1", "l2"]
         active += ["temporal"] if temporal_weight else []
         active += ["r1"] if r1_gamma else []
         self._active = tuple(active + ["d_real", "d_fake"])
-        self.build_optimizers()
-
-    def get_compile_config(self):
-        return {
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "loss": self.loss_name,
-            "adv_weight": self.adv_weight,
-            "l1_weight": self.l1_weight,
-            "l2_weight": self.l2_weight,
-            "temporal_weight": self.temporal_weight,
-            "r1_gamma": self.r1_gamma,
-        }
 
     # -------------------------------------------------------------- inference
     def call(self, inputs, training=False):
-        return engine._video_of(self.ema_generator(inputs, training=training))
+        return video_of(self.ema_generator(inputs, training=training))
 
     def generate(self, inputs, use_ema=True, **kwargs):
         """The generator's clip ``[B, T, H, W, C]`` in [-1, 1] for ``inputs``.
@@ -210,38 +189,27 @@ class VideoTaskGAN(engine.TwoPlayerModel):
                 predictor out beyond its trained horizon).
         """
         net = self.ema_generator if use_ema else self.generator
-        return engine._video_of(net(inputs, training=False, **kwargs))
+        return video_of(net(inputs, training=False, **kwargs))
 
     # ------------------------------------------------------------------ step
-    def _discriminate(self, inputs, clip, training=True):
+    def _discriminate(self, clip, inputs, training=True):
         view = discriminator_view(inputs, clip, self.condition)
-        return engine._heads(self.discriminator(view, training=training))
-
-    def _critic(self, inputs):
-        def critic(clip):
-            heads = self._discriminate(inputs, clip)
-            return tf.add_n(
-                [tf.reduce_mean(tf.reshape(h, [tf.shape(h)[0], -1]), axis=1) for h in heads]
-            )
-
-        return critic
+        return logit_heads(self.discriminator(view, training=training))
 
     def train_step(self, data):
         inputs, real = unpack_pair(data)
         inputs = tf.cast(inputs, tf.float32)
         real = tf.cast(real, tf.float32)
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         logs = {}
 
         # --- discriminator phase
         fake = tf.stop_gradient(
-            tf.cast(engine._video_of(self.generator(inputs, training=True)), tf.float32)
+            tf.cast(video_of(self.generator(inputs, training=True)), tf.float32)
         )
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_heads = self._discriminate(inputs, real)
-            fake_heads = self._discriminate(inputs, fake)
+            real_heads = self._discriminate(real, inputs)
+            fake_heads = self._discriminate(fake, inputs)
             d_loss = tf.add_n(
                 [self._d_loss_fn(r, f) for r, f in zip(real_heads, fake_heads, strict=True)]
             )
@@ -250,15 +218,14 @@ class VideoTaskGAN(engine.TwoPlayerModel):
                 r1 = losses_lib.r1_penalty(self._critic(inputs), real)
                 total += 0.5 * self.r1_gamma * r1
                 logs["r1"] = r1
-            scaled = self.d_optimizer.scale_loss(total / replicas)
-        grads = tape.gradient(scaled, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
+            scaled = self.scaled_loss(total, self.d_optimizer)
+        self.apply_scaled_gradients(tape, scaled, self.d_optimizer, d_vars)
 
         # --- generator phase
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = tf.cast(engine._video_of(self.generator(inputs, training=True)), tf.float32)
-            fake_heads = self._discriminate(inputs, fake)
+            fake = tf.cast(video_of(self.generator(inputs, training=True)), tf.float32)
+            fake_heads = self._discriminate(fake, inputs)
             g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
             err = fake - real
             l1 = tf.reduce_mean(tf.abs(err))
@@ -269,12 +236,9 @@ class VideoTaskGAN(engine.TwoPlayerModel):
                 tc = temporal_difference_loss(fake, real)
                 total += self.temporal_weight * tc
                 logs["temporal"] = tc
-            scaled = self.g_optimizer.scale_loss(total / replicas)
-        grads = tape.gradient(scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
-        engine.update_ema(
-            self.ema_generator, self.generator, self.g_optimizer.iterations, self.ema_decay
-        )
+            scaled = self.scaled_loss(total, self.g_optimizer)
+        self.apply_scaled_gradients(tape, scaled, self.g_optimizer, g_vars)
+        self._update_ema()
 
         return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
 
@@ -290,19 +254,15 @@ class VideoTaskGAN(engine.TwoPlayerModel):
     # ---------------------------------------------------------------- config
     def get_config(self):
         config = super().get_config()
-        config.update(
-            generator=keras.layers.serialize(self.generator),
-            discriminator=keras.layers.serialize(self.discriminator),
-            condition=self.condition,
-            ema_decay=self.ema_decay,
-            seed=self.seed,
-        )
+        config.update(condition=self.condition)
         return config
 
 
 # ----------------------------------------------------------------- baselines
 def task_baselines(task, stride=None, scale=1):
     """Trivial reference predictors ``{name: fn(inputs) -> clips}`` for evaluation.
+
+    The baselines a family of ``task`` registers (``registry.ModelFamily.baselines``):
 
     * prediction (``fn(context, frames)``): ``copy_last_frame`` (the last context
       frame held) and ``blank`` (background, -1);
@@ -311,27 +271,7 @@ def task_baselines(task, stride=None, scale=1):
       the noisy input itself, ``identity``);
     * translation: ``identity`` (the source clip itself, as if it were the target).
     """
-    if task == "prediction":
-        from keras_vgan.models.prediction import copy_last_frame
-
-        return {
-            "copy_last_frame": copy_last_frame,
-            "blank": lambda x, frames: (
-                -tf.ones(tf.concat([[tf.shape(x)[0], frames], tf.shape(x)[2:]], 0))
-            ),
-        }
-    if task == "interpolation":
-        from keras_vgan.models.interpolation import linear_blend
-
-        return {"linear_blend": lambda x: linear_blend(x, stride)}
-    if task == "translation":
-        return {"identity": lambda x: tf.convert_to_tensor(x)}
-    if task == "restoration":
-        if scale == 1:
-            return {"identity": lambda x: tf.convert_to_tensor(x)}
-        return {
-            "bilinear": lambda x: _resize_frames(
-                tf.convert_to_tensor(x), x.shape[2] * scale, x.shape[3] * scale
-            )
-        }
+    for family in registry.task_families(task):
+        if family.baselines is not None:
+            return family.baselines(stride=stride, scale=scale)
     return {}

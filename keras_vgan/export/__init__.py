@@ -5,18 +5,20 @@
 * ``onnx``: ``.onnx`` via tf2onnx (optional ``[onnx]`` extra);
 * ``tf_serving``: gRPC ``PredictRequest`` and REST bodies for a served model,
   validated against the exported signature;
-* ``sources``: a model from a run directory, a checkpoint or a ``.keras`` file;
+* ``endpoints``: what every format serves (named endpoints), declared by each
+  model family (``keras_vgan.registry``);
+* ``load``: a model from a run directory, a checkpoint or a ``.keras`` file;
 * ``runners``: sampling from any of these forms in its own runtime.
 
-What the formats serve is defined once, in ``keras_vgan.serving``.
+What the formats serve is defined once, in ``keras_vgan.export.endpoints``.
 """
 
 from keras_vgan.export.litert import MODES as LITERT_MODES
 from keras_vgan.export.litert import export_litert
+from keras_vgan.export.load import SourceError, load_model
 from keras_vgan.export.onnx import export_onnx
 from keras_vgan.export.runners import open_sampler
 from keras_vgan.export.saved_model import export_saved_model
-from keras_vgan.export.sources import SourceError, load_model
 
 __all__ = [
     "LITERT_MODES",

@@ -2,7 +2,7 @@
 
 The path is the one Keras and TensorFlow recommend for Keras 3 models:
 ``ExportArchive`` -> SavedModel -> ``tf.lite.TFLiteConverter.from_saved_model``,
-with every LiteRT endpoint of ``keras_vgan.serving`` as a signature of one
+with every LiteRT endpoint of ``export.endpoints`` as a signature of one
 ``.tflite`` file (``serving_default``, ``generate`` for conditional models,
 the task endpoints). Builtin ops only: the LiteRT runtime on PyPI
 (``ai-edge-litert``) has no TensorFlow (Flex) kernels. Run the file with
@@ -27,7 +27,7 @@ foreground stream, the sub-pixel output convs) stay float32, while dense
 layers and 2D (transposed) convolutions are int8. The VGAN paper generator
 shrinks from 65.5 MB (fp32) to 50.2 MB (either int8 mode) and 33.0 MB (fp16).
 
-``serving.metadata`` is stored in the file's ``keras_vgan`` metadata entry.
+``endpoints.metadata`` is stored in the file's ``keras_vgan`` metadata entry.
 """
 
 import json
@@ -37,6 +37,8 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from keras_vgan.builders import build_train_dataset
+from keras_vgan.export import endpoints
 from keras_vgan.export.saved_model import export_saved_model, select_endpoints
 
 MODES = ("fp32", "fp16", "dynamic_int8", "int8")
@@ -88,9 +90,7 @@ def convert(
             converter.representative_dataset = _representative(eps, samples, representative)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         flat = converter.convert()
-    from keras_vgan import serving
-
-    info = serving.metadata(model)
+    info = endpoints.metadata(model)
     info["endpoints"] = {k: v for k, v in info["endpoints"].items() if k in names}
     info["litert_mode"] = mode
     return add_metadata(flat, METADATA_NAME, json.dumps(info).encode())
@@ -157,12 +157,10 @@ def op_names(interp):
 def representative_inputs(config, samples=REPRESENTATIVE_SAMPLES):
     """Input clips ``[1, T_in, h, w, C_in]`` of a task run's training data (its config).
 
-    The first ``samples`` inputs of ``presets.build_train_dataset(config)``
+    The first ``samples`` inputs of ``builders.build_train_dataset(config)``
     (``(inputs, targets)`` batches), one clip per item: the calibration data of
     a task model's full-integer export.
     """
-    from keras_vgan.presets import build_train_dataset
-
     out = []
     for batch in build_train_dataset(config):
         inputs = batch[0] if isinstance(batch, (tuple, list)) else batch["inputs"]

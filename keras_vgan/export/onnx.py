@@ -4,7 +4,7 @@ One ``.onnx`` graph per endpoint (ONNX has no named signatures): the main
 file holds the primary endpoint (``serving_default`` for unconditional
 generators, ``generate`` with ``z`` and ``label`` for conditional ones, the
 task endpoint for task models); other endpoints go to
-``<stem>.<endpoint>.onnx`` when asked for. ``serving.metadata`` is stored in
+``<stem>.<endpoint>.onnx`` when asked for. ``endpoints.metadata`` is stored in
 the model's ``metadata_props`` under ``keras_vgan``. Run with
 ``onnxruntime.InferenceSession``.
 
@@ -16,7 +16,7 @@ import os
 
 import tensorflow as tf
 
-from keras_vgan import serving
+from keras_vgan.export import endpoints
 from keras_vgan.export.saved_model import select_endpoints
 
 OPSET = 17
@@ -35,9 +35,12 @@ def require_onnx():
 
 
 def primary_endpoint(model):
-    """Name of the endpoint the main ``.onnx`` file holds."""
-    eps = serving.endpoints(model)
-    for name in ("generate", *serving.TASK_ENDPOINTS.values()):
+    """Name of the endpoint the main ``.onnx`` file holds: ``generate`` of a conditional
+    GAN, a task's named endpoint, else ``serving_default``."""
+    eps = endpoints.endpoints_of(model)
+    generator = getattr(model, "ema_generator", None)
+    task = endpoints.task_endpoint_name(generator) if generator is not None else None
+    for name in ("generate", task):
         if name in eps and "onnx" in eps[name].formats:
             return name
     return "serving_default"
@@ -50,12 +53,12 @@ def convert(model, endpoint_name=None, opset=OPSET):
 
     name = endpoint_name or primary_endpoint(model)
     (ep,) = select_endpoints(model, "onnx", [name])
-    with serving.unrolled_rnns(model):
+    with endpoints.unrolled_rnns(model):
         fn = tf.function(ep.fn, input_signature=list(ep.input_signature))
         proto, _ = tf2onnx.convert.from_function(
             fn, input_signature=list(ep.input_signature), opset=opset
         )
-    info = serving.metadata(model)
+    info = endpoints.metadata(model)
     info["endpoints"] = {name: info["endpoints"][name]}
     info["onnx_endpoint"] = name
     entry = proto.metadata_props.add()

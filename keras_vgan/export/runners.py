@@ -14,7 +14,9 @@ import os
 
 import numpy as np
 
-from keras_vgan.export.sources import SourceError, is_run_dir, load_checkpoint, load_keras, load_run
+from keras_vgan.export import endpoints, litert, saved_model
+from keras_vgan.export import onnx as onnx_export
+from keras_vgan.export.load import SourceError, is_run_dir, load_checkpoint, load_keras, load_run
 
 
 class Sampler:
@@ -76,8 +78,6 @@ class KerasSampler(Sampler):
     format = "keras"
 
     def __init__(self, model, path=None):
-        from keras_vgan import serving
-
         if not hasattr(model, "latent_dim"):
             raise SourceError(
                 f"{path!r} is a {type(model).__name__} (a task model): it needs input "
@@ -87,7 +87,7 @@ class KerasSampler(Sampler):
         self.path = path
         gen = model.ema_generator
         self.latent_dim = model.latent_dim
-        self.num_classes = serving.num_classes(model)
+        self.num_classes = endpoints.num_classes(model)
         self.frames = getattr(gen, "frames", None)
         self.variable_frames = "frames" in inspect.signature(gen.call).parameters
 
@@ -104,8 +104,6 @@ class SavedModelSampler(Sampler):
     def __init__(self, path):
         import tensorflow as tf
 
-        from keras_vgan.export.saved_model import read_metadata
-
         self.path = path
         self.loaded = tf.saved_model.load(path)
         sigs = self.loaded.signatures
@@ -117,7 +115,7 @@ class SavedModelSampler(Sampler):
                 f"SavedModel {path!r} takes {sorted(spec)}, not noise z: not a generator"
             )
         self.latent_dim = int(spec["z"].shape[-1])
-        meta = read_metadata(path) or {}
+        meta = saved_model.read_metadata(path) or {}
         self.num_classes = int(meta.get("num_classes") or 0)
         out = sigs["serving_default"].structured_outputs["video"]
         self.frames = meta.get("frames") or out.shape[1]
@@ -137,8 +135,6 @@ class LiteRTSampler(Sampler):
     format = "litert"
 
     def __init__(self, path, num_threads=None):
-        from keras_vgan.export import litert
-
         self.path = path
         with open(path, "rb") as f:
             flat = f.read()
@@ -176,8 +172,6 @@ class ONNXSampler(Sampler):
             raise SourceError(
                 f"{path!r}: running ONNX needs onnxruntime (pip install 'keras_vgan[onnx]')"
             ) from None
-        from keras_vgan.export.onnx import read_metadata
-
         self.path = path
         options = ort.SessionOptions()
         if threads:
@@ -193,7 +187,7 @@ class ONNXSampler(Sampler):
             raise SourceError(f"{path!r} takes {sorted(inputs)}, not noise z: not a generator")
         self.latent_dim = int(inputs["z"].shape[-1])
         self.takes_label = "label" in inputs
-        self.meta = read_metadata(self.session) or {}
+        self.meta = onnx_export.read_metadata(self.session) or {}
         self.num_classes = int(self.meta.get("num_classes") or 0)
         self.frames = self.meta.get("frames")
         self.output = self.session.get_outputs()[0].name

@@ -1,8 +1,8 @@
-"""SavedModel export for TF Serving: one signature per endpoint of ``keras_vgan.serving``.
+"""SavedModel export for TF Serving: one signature per endpoint of ``export.endpoints``.
 
 The directory written is a version directory (``models/<name>/<version>/``,
 the layout TF Serving watches). Besides the graph and variables it holds
-``assets.extra/keras_vgan.json`` (``serving.metadata``: latent size, classes,
+``assets.extra/keras_vgan.json`` (``endpoints.metadata``: latent size, classes,
 clip shape, signatures), which TF Serving ignores and the generate program
 reads.
 """
@@ -13,14 +13,14 @@ import shutil
 
 import keras
 
-from keras_vgan import serving
+from keras_vgan.export import endpoints
 
 METADATA_FILE = os.path.join("assets.extra", "keras_vgan.json")
 
 
 def select_endpoints(model, fmt, names=None):
     """The endpoints of ``model`` carried by format ``fmt`` (optionally only ``names``)."""
-    eps = [ep for ep in serving.endpoints(model).values() if fmt in ep.formats]
+    eps = [ep for ep in endpoints.endpoints_of(model).values() if fmt in ep.formats]
     if names is not None:
         unknown = sorted(set(names) - {ep.name for ep in eps})
         if unknown:
@@ -36,7 +36,7 @@ def build_archive(model, eps):
     The model itself is not ``track``-ed: a Keras model carries a default
     signature ``self(inputs)`` that a conditional generator cannot trace
     without labels; ``add_endpoint`` tracks the variables each function uses.
-    Call (and ``write_out``) inside ``serving.unrolled_rnns(model)``: tracing
+    Call (and ``write_out``) inside ``endpoints.unrolled_rnns(model)``: tracing
     may happen at either.
     """
     archive = keras.export.ExportArchive()
@@ -49,8 +49,8 @@ def export_saved_model(model, path, endpoint_names=None, format="saved_model"):
     """Writes a SavedModel of ``model``'s EMA generator with named signatures.
 
     Args:
-        model: a ``VideoGAN``, a ``VideoTaskGAN`` or a model with
-            ``serving_endpoints()`` (see ``keras_vgan.serving``).
+        model: a ``VideoGAN`` or ``VideoTaskGAN`` of a registered family, or a
+            model with ``serving_endpoints()`` (see ``keras_vgan.export.endpoints``).
         path: the version directory to write, e.g. ``models/vgan/1``; written
             to ``path.partial`` first and renamed, so a crash leaves no
             half-written version for TF Serving to pick up.
@@ -67,9 +67,9 @@ def export_saved_model(model, path, endpoint_names=None, format="saved_model"):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path.rstrip(os.sep) + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    with serving.unrolled_rnns(model):
+    with endpoints.unrolled_rnns(model):
         build_archive(model, eps).write_out(tmp, verbose=False)
-    info = serving.metadata(model)
+    info = endpoints.metadata(model)
     info["endpoints"] = {k: v for k, v in info["endpoints"].items() if k in {e.name for e in eps}}
     os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
     with open(os.path.join(tmp, METADATA_FILE), "w") as f:

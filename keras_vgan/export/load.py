@@ -13,6 +13,12 @@ naming the path and what was expected.
 
 import os
 
+import keras
+
+from keras_vgan.builders import build_gan
+from keras_vgan.callbacks import TrainingCheckpoint
+from keras_vgan.runs import load_run_config
+
 
 class SourceError(ValueError):
     """A model source that cannot be used (one-line message)."""
@@ -24,10 +30,7 @@ def _first_line(e):
 
 
 def _servable(model, path):
-    from keras_vgan.engine import VideoGAN
-
-    ok = isinstance(model, VideoGAN) or hasattr(model, "ema_generator")
-    if not ok and not hasattr(model, "serving_endpoints"):
+    if not hasattr(model, "ema_generator") and not hasattr(model, "serving_endpoints"):
         raise SourceError(
             f"{path!r} holds a {type(model).__name__}, expected a VideoGAN or a task model"
         )
@@ -39,10 +42,6 @@ def load_keras(path):
     path = os.fspath(path)
     if not os.path.isfile(path) or not path.endswith(".keras"):
         raise SourceError(f"{path!r} is not a .keras file")
-    import keras
-
-    import keras_vgan  # noqa: F401  (registers the serialisable classes)
-
     try:
         model = keras.saving.load_model(path)
     except Exception as e:  # a corrupt or foreign file: say which
@@ -51,10 +50,6 @@ def load_keras(path):
 
 
 def _restore(run_dir, ckpt_dir, ckpt_path):
-    from keras_vgan.callbacks import TrainingCheckpoint
-    from keras_vgan.presets import build_gan
-    from keras_vgan.runs import load_run_config
-
     try:
         config = load_run_config(run_dir)
         gan = build_gan(config)
@@ -72,8 +67,6 @@ def _restore(run_dir, ckpt_dir, ckpt_path):
 
 def load_checkpoint(path):
     """The model of a checkpoint directory (``ckpt-N`` or the ``checkpoints`` folder)."""
-    from keras_vgan.callbacks import TrainingCheckpoint
-
     path = os.path.abspath(os.fspath(path))
     if not os.path.isdir(path):
         raise SourceError(f"checkpoint {path!r} does not exist")
@@ -98,8 +91,6 @@ def load_checkpoint(path):
 
 def load_run(run_dir):
     """The model of a run directory: ``model.keras``, else its newest checkpoint."""
-    from keras_vgan.callbacks import TrainingCheckpoint
-
     run_dir = os.fspath(run_dir)
     if not os.path.isdir(run_dir):
         raise SourceError(f"run directory {run_dir!r} does not exist")

@@ -1,35 +1,41 @@
-"""What a trained generator exposes when deployed: named endpoints (signatures).
+"""What a trained model exposes when deployed: named endpoints (signatures).
 
 An *endpoint* is a TensorFlow function of named tensors returning a dict of
-named tensors; every export format (``keras_vgan.export``: SavedModel for TF
-Serving, LiteRT, ONNX) is written from the same endpoints, so the formats
-agree by construction. All endpoints sample with the EMA generator.
+named tensors; every export format (SavedModel for TF Serving, LiteRT, ONNX:
+the other modules of ``keras_vgan.export``) is written from the same
+endpoints, so the formats agree by construction. All endpoints sample with
+the EMA generator.
 
-Endpoints of a ``VideoGAN`` (TF Serving cannot leave a signature input out,
-so each use gets its own signature):
+What a model serves is declared by its family (``registry.ModelFamily.serving``,
+found from the class of the model's generator):
 
-* ``serving_default``: ``z`` float32 ``[None, latent_dim]`` -> ``video``
-  float32 ``[None, T, H, W, C]`` in [-1, 1]. A class-conditional model
-  cycles through its classes (clip ``i`` gets class ``i % num_classes``),
-  as ``VideoGAN.generate`` does without labels.
-* ``generate_uint8``: the same input -> ``video`` uint8 ``[0, 255]`` pixels
-  (``(v + 1) * 127.5`` rounded half up, as ``video_io.to_uint8``).
-* ``generate_seeded``: ``seed`` int32 ``[]`` and ``count`` int32 ``[]`` ->
-  ``video``: the noise is drawn inside the graph (``latent_noise``), so a
-  client needs none of its own; equal to ``gan.generate(num=count, seed=seed)``.
-  SavedModel only (stateless random ops are not LiteRT builtins).
-* ``generate`` (conditional models): ``z`` and ``label`` int32 ``[None]``
-  -> ``video``.
+* ``Serving("noise")`` (the GANs; ``noise_endpoints``). TF Serving cannot
+  leave a signature input out, so each use gets its own signature:
 
-Conditional-task models (prediction, interpolation, translation,
-enhancement: ``tasks.VideoTaskGAN``) get ``serving_default`` plus an endpoint
-named after the task (``predict``, ``interpolate``, ``translate``,
-``enhance``) taking ``frames`` float32 ``[None, T_in, h, w, C_in]``.
+  * ``serving_default``: ``z`` float32 ``[None, latent_dim]`` -> ``video``
+    float32 ``[None, T, H, W, C]`` in [-1, 1]. A class-conditional model
+    cycles through its classes (clip ``i`` gets class ``i % num_classes``),
+    as ``VideoGAN.generate`` does without labels.
+  * ``generate_uint8``: the same input -> ``video`` uint8 ``[0, 255]`` pixels
+    (``(v + 1) * 127.5`` rounded half up, as ``video_io.to_uint8``).
+  * ``generate_seeded``: ``seed`` int32 ``[]`` and ``count`` int32 ``[]`` ->
+    ``video``: the noise is drawn inside the graph (``latent_noise``), so a
+    client needs none of its own; equal to ``gan.generate(num=count, seed=seed)``.
+    SavedModel only (stateless random ops are not LiteRT builtins).
+  * ``generate`` (conditional models): ``z`` and ``label`` int32 ``[None]``
+    -> ``video``.
 
-The hook for other models: a model (or its generator) with a
-``serving_endpoints()`` method returning a list of ``Endpoint`` (or a dict
-``name -> (fn, input_signature)``) has those endpoints added to (or, for a
-model that is neither a VideoGAN nor a task model, used as) its endpoints.
+* ``Serving("frames", name)`` (the conditional tasks; ``frames_endpoints``):
+  ``serving_default`` and the endpoint ``name`` (``predict``, ``interpolate``,
+  ``translate``, ``enhance``), both taking ``frames`` float32
+  ``[None, T_in, h, w, C_in]``, the generator's ``serving_input_shape``.
+
+A model outside the registry (or one that serves more) gives a
+``serving_endpoints()`` method, on itself or on its generator, returning a
+list of ``Endpoint`` (or a dict ``name -> (fn, input_signature)``): those are
+added, and override a declared endpoint of the same name.
+
+This module is a leaf: it imports nothing of keras_vgan but the registry.
 """
 
 import dataclasses
@@ -39,17 +45,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_vgan import registry
+
 FORMATS = ("saved_model", "litert", "onnx")
-
-# Task endpoint name by the module of the task generator's class.
-TASK_ENDPOINTS = {
-    "prediction": "predict",
-    "interpolation": "interpolate",
-    "translation": "translate",
-    "enhancement": "enhance",
-    "restoration": "enhance",
-}
-
 TRUNCATION_RESAMPLES = 8  # redraws of out-of-range entries before clipping
 
 
@@ -118,29 +116,15 @@ def _float_video(x):
     return tf.cast(x, tf.float32)
 
 
-def _is_video_gan(model):
-    from keras_vgan.engine import VideoGAN
-
-    return isinstance(model, VideoGAN)
-
-
-def _is_task_gan(model):
-    try:
-        from keras_vgan.tasks import VideoTaskGAN
-    except ImportError:  # pragma: no cover - the tasks engine is optional here
-        return False
-    return isinstance(model, VideoTaskGAN)
-
-
 def num_classes(model):
-    """Classes of a conditional ``VideoGAN`` (0 when unconditional)."""
+    """Classes of a conditional ``VideoGAN`` (0 when unconditional or a task model)."""
     if not getattr(model, "conditional", False):
         return 0
     return int(getattr(model.ema_generator, "num_classes", 0) or 0)
 
 
-def gan_endpoints(gan):
-    """The endpoints of a ``VideoGAN`` (module docstring)."""
+def noise_endpoints(gan):
+    """The endpoints of a GAN sampled from noise (``Serving("noise")``; module docstring)."""
     latent = gan.latent_dim
     z_spec = tf.TensorSpec((None, latent), tf.float32, name="z")
     classes = num_classes(gan)
@@ -195,39 +179,25 @@ def gan_endpoints(gan):
 def task_input_shape(generator):
     """Per-sample input shape ``(T_in, h, w, C_in)`` of a task generator.
 
-    A generator may state it as ``serving_input_shape``; otherwise it is read
-    from ``context_frames`` (predictors) or ``key_frames`` (interpolators),
-    ``size`` and ``channels``, or ``frames``, ``size // scale`` and
-    ``channels`` (enhancers).
+    Every task generator states it as its ``serving_input_shape``.
     """
-    g = generator
-    shape = getattr(g, "serving_input_shape", None)
-    if shape is not None:
-        return tuple(int(s) for s in shape)
-    if all(hasattr(g, a) for a in ("size", "channels")):
-        for frames in ("context_frames", "key_frames"):  # predictors, interpolators
-            if hasattr(g, frames):
-                return (getattr(g, frames), g.size, g.size, g.channels)
-        if hasattr(g, "scale") and hasattr(g, "frames"):  # enhancers: low-resolution input
-            s = g.size // g.scale
-            return (g.frames, s, s, g.channels)
-    raise ValueError(
-        f"{type(generator).__name__} does not state its input shape: give it a "
-        "serving_input_shape (T_in, h, w, C_in) or a serving_endpoints() method"
-    )
+    shape = getattr(generator, "serving_input_shape", None)
+    if shape is None:
+        raise ValueError(
+            f"{type(generator).__name__} does not state its input shape: give it a "
+            "serving_input_shape (T_in, h, w, C_in) or a serving_endpoints() method"
+        )
+    return tuple(int(s) for s in shape)
 
 
 def task_endpoint_name(generator):
-    """``predict`` / ``interpolate`` / ``translate`` / ``enhance`` from the generator's module."""
-    name = getattr(generator, "serving_task", None)
-    if name:
-        return name
-    module = type(generator).__module__.rsplit(".", 1)[-1]
-    return TASK_ENDPOINTS.get(module, "predict")
+    """The named endpoint (``predict``, ``translate``, ...) its family declares, or None."""
+    family = registry.family_of(generator)
+    return family.serving.name if family is not None else None
 
 
-def task_endpoints(model, representative=None):
-    """``serving_default`` and the task-named endpoint of a ``VideoTaskGAN``.
+def frames_endpoints(model, name=None, representative=None):
+    """``serving_default`` and the endpoint ``name`` of a task model (``Serving("frames")``).
 
     ``representative``: optional ``n -> iterable of {"frames": [1, ...]}``
     (input clips from the training data) for full-integer LiteRT calibration.
@@ -237,11 +207,24 @@ def task_endpoints(model, representative=None):
     def run(frames):
         return {"video": _float_video(model.generate(frames, use_ema=True))}
 
-    task = task_endpoint_name(model.ema_generator)
-    return [
-        Endpoint("serving_default", run, (spec,), representative=representative),
-        Endpoint(task, run, (spec,), representative=representative),
-    ]
+    names = ["serving_default"] + ([name] if name else [])
+    return [Endpoint(n, run, (spec,), representative=representative) for n in names]
+
+
+# What each kind of Serving builds (registry.Serving.inputs).
+BUILDERS = {
+    "noise": lambda model, serving: noise_endpoints(model),
+    "frames": lambda model, serving: frames_endpoints(model, serving.name),
+}
+
+
+def declared_endpoints(model):
+    """The endpoints the family of ``model``'s generator declares ([] outside the registry)."""
+    generator = getattr(model, "ema_generator", None)
+    family = registry.family_of(generator) if generator is not None else None
+    if family is None:
+        return []
+    return BUILDERS[family.serving.inputs](model, family.serving)
 
 
 def _hook_endpoints(obj):
@@ -254,8 +237,8 @@ def _hook_endpoints(obj):
     return list(result)
 
 
-def endpoints(model):
-    """Every endpoint of ``model`` (a ``VideoGAN``, a task model or a model with the hook).
+def endpoints_of(model):
+    """Every endpoint of ``model``: its family's, then its ``serving_endpoints()`` hooks'.
 
     Returns:
         ``{name: Endpoint}``, ``serving_default`` first.
@@ -263,23 +246,18 @@ def endpoints(model):
     Raises:
         ValueError: one line, when the model exposes nothing to serve.
     """
-    if _is_video_gan(model):
-        found = gan_endpoints(model)
-    elif _is_task_gan(model):
-        found = task_endpoints(model)
-    else:
-        found = []
+    found = declared_endpoints(model)
     for obj in (model, getattr(model, "ema_generator", None)):
         if obj is not None:
             found += _hook_endpoints(obj)
     if not found:
         raise ValueError(
-            f"{type(model).__name__} has nothing to serve: expected a VideoGAN, a "
-            "VideoTaskGAN or a model with serving_endpoints()"
+            f"{type(model).__name__} has nothing to serve: expected a model whose generator's "
+            "family is registered (keras_vgan.registry) or a serving_endpoints() method"
         )
     result = {}
     for ep in found:
-        result[ep.name] = ep  # a hook may override a built-in endpoint
+        result[ep.name] = ep  # a hook may override a declared endpoint
     if "serving_default" not in result:
         first = next(iter(result.values()))
         result["serving_default"] = dataclasses.replace(first, name="serving_default")
@@ -295,13 +273,13 @@ def metadata(model):
         "class": type(model).__name__,
         "generator": type(gen).__name__ if gen is not None else None,
         "latent_dim": getattr(model, "latent_dim", None),
-        "num_classes": num_classes(model) if _is_video_gan(model) else 0,
+        "num_classes": num_classes(model),
         "frames": getattr(gen, "frames", None),
         "size": getattr(gen, "size", None),
         "channels": getattr(gen, "channels", None),
         "endpoints": {},
     }
-    for ep in endpoints(model).values():
+    for ep in endpoints_of(model).values():
         info["endpoints"][ep.name] = {
             "inputs": {
                 s.name: {"dtype": s.dtype.name, "shape": s.shape.as_list()}
@@ -339,13 +317,3 @@ class unrolled_rnns:
         for layer, value in zip(self._layers, self._saved, strict=True):
             layer.unroll = value
         return False
-
-
-def export_saved_model(model, path, endpoint_names=None, format="saved_model"):
-    """Writes a SavedModel of ``model``'s EMA generator with named signatures.
-
-    Kept here for compatibility; see ``keras_vgan.export.saved_model``.
-    """
-    from keras_vgan.export.saved_model import export_saved_model as _export
-
-    return _export(model, path, endpoint_names=endpoint_names, format=format)

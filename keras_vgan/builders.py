@@ -1,0 +1,170 @@
+"""From a checked ``TrainConfig`` to what a run trains: networks, the compiled model, data.
+
+Everything here is driven by the model registry (``keras_vgan.registry``): a
+family's ``build`` makes its networks, its ``task`` says which engine trains
+them (``engine.VideoGAN`` for a GAN, ``tasks.VideoTaskGAN`` for a task) and which
+``(inputs, targets)`` pairs it learns from. Check the config first
+(``config.validate_config``, once per run: it opens the data) and pass the
+``RunData`` it returns to the data builders, which otherwise open the data
+themselves. ``build_gan`` and ``build_train_dataset`` are what a library user
+calls to reproduce a run in a notebook.
+"""
+
+import keras
+
+import keras_vgan.models  # noqa: F401  (every family registers itself)
+from keras_vgan import data as data_lib
+from keras_vgan.config import DATA, open_data
+from keras_vgan.data import pairs
+from keras_vgan.engine import VideoGAN
+from keras_vgan.tasks import VideoTaskGAN
+
+
+def build_networks(config):
+    """The ``(generator, discriminator)`` of a config's ``model`` (not checked here)."""
+    return config.family.build(config)
+
+
+def adam_optimizers(config):
+    """The config's two Adam optimizers, as ``compile`` keywords (build inside the scope)."""
+    betas = dict(beta_1=config.beta_1, beta_2=config.beta_2)
+    return dict(
+        d_optimizer=keras.optimizers.Adam(config.d_lr, name="d_adam", **betas),
+        g_optimizer=keras.optimizers.Adam(config.g_lr, name="g_adam", **betas),
+    )
+
+
+def build_gan(config):
+    """Builds and compiles the model of a checked config (call inside a strategy scope).
+
+    A GAN family gives an ``engine.VideoGAN``, a task family a ``tasks.VideoTaskGAN``.
+    """
+    family = config.family
+    generator, discriminator = family.build(config)
+    if family.task:
+        gan = VideoTaskGAN(
+            generator,
+            discriminator,
+            condition=family.condition,
+            ema_decay=config.ema_decay,
+            seed=config.seed,
+            name=f"{config.model}_task",
+        )
+        gan.compile(
+            **adam_optimizers(config),
+            loss=config.loss,
+            adv_weight=config.adv_weight,
+            l1_weight=config.l1_weight,
+            l2_weight=config.l2_weight,
+            temporal_weight=config.temporal_weight,
+            r1_gamma=config.r1_gamma,
+        )
+        return gan
+    gan = VideoGAN(
+        generator,
+        discriminator,
+        d_steps=config.d_steps,
+        ema_decay=config.ema_decay,
+        seed=config.seed,
+        conditional=config.num_classes > 0,
+        name=f"{config.model}_gan",
+    )
+    gan.compile(
+        **adam_optimizers(config),
+        loss=config.loss,
+        gp_weight=config.gp_weight,
+        r1_gamma=config.r1_gamma,
+        mask_l1=config.mask_l1,
+        augment=config.augment,
+    )
+    return gan
+
+
+def build_train_dataset(config, start_step=0, data=None):
+    """The infinite training stream of a config, batched, starting at ``start_step``.
+
+    Clip ``i`` of the built-in data is a pure function of ``(seed, i)``, so a
+    run resumed at step ``s`` continues with clip ``s * batch_size``. Data on
+    disk (a path or ``tfds:NAME``) is cut into clips of the config's frames and
+    size, reshuffled each epoch from ``(seed, epoch)``; a resumed run skips the
+    clips already used, which continues the same stream while the files are
+    unchanged and none fails to decode after the start-up probe.
+
+    Args:
+        config: a checked ``TrainConfig``.
+        start_step: resume the stream at this training step.
+        data: the ``RunData`` of ``config.validate_config`` (opened here if None).
+    """
+    if config.family.task:
+        return build_task_pairs(config, start_step=start_step, data=data)  # (inputs, targets)
+    start_index = start_step * config.batch_size
+    if config.data not in DATA:
+        data = data or open_data(config)
+        return data.source.dataset(
+            batch_size=config.batch_size,
+            seed=config.seed,
+            start_index=start_index,
+            drop_remainder=True,
+        )
+    kwargs = dict(
+        frames=config.frames,
+        size=config.size,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        start_index=start_index,
+    )
+    if config.data == "shapes":
+        kwargs["channels"] = config.channels
+    if config.num_classes:
+        kwargs["return_labels"] = True  # (clips, labels) batches for conditional models
+    return data_lib.builtin_dataset(config.data, **kwargs)
+
+
+def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=None,
+                     batch_size=None, data=None):  # fmt: skip
+    """``(inputs, targets)`` batches of a task config.
+
+    Args:
+        config: a task family's checked ``TrainConfig``.
+        start_step: resume the stream at this training step.
+        seed: another seed for held-out clips (default: the config's).
+        split: built-in Moving MNIST digits: ``"train"``, or ``"test"`` (held out).
+        num_clips: a finite number of clips; None = infinite.
+        batch_size: default the config's.
+        data: the ``RunData`` of ``config.validate_config`` (opened here if None).
+    """
+    task = config.family.task
+    batch_size = batch_size or config.batch_size
+    seed = config.seed if seed is None else seed
+    start_index = start_step * batch_size
+    pair_options = dict(
+        context_frames=config.context_frames,
+        stride=config.key_stride or None,
+        degrade=config.degrade,
+    )
+    if config.data in DATA:
+        return pairs.builtin_pairs(
+            task,
+            config.data,
+            frames=config.frames,
+            size=config.size,
+            channels=config.channels,
+            batch_size=batch_size,
+            seed=seed,
+            split=split,
+            num_clips=num_clips,
+            start_index=start_index,
+            **pair_options,
+        )
+    data = data or open_data(config)
+    if data.paired:
+        ds = pairs.zip_sources(*data.paired, batch_size=batch_size, seed=seed,
+                               start_index=start_index)  # fmt: skip
+    else:
+        clips = data.source.dataset(
+            batch_size=batch_size, seed=seed, start_index=start_index, drop_remainder=True
+        )
+        ds = pairs.make_pairs(
+            task, clips, seed=seed, start_batch=start_index // batch_size, **pair_options
+        )
+    return ds.take(-(-num_clips // batch_size)) if num_clips else ds

@@ -1,0 +1,275 @@
+"""The settings of a training run (``TrainConfig``) and their checks, run once at the edge.
+
+``validate_config(config)`` checks every field (the model's own checks come
+from its family in ``keras_vgan.registry``) and opens the data the config
+names, once: it returns a ``RunData`` that the builders
+(``keras_vgan.builders``) and ``runs.train`` take instead of opening the data
+again. Errors are one-line ValueErrors naming the field and what was expected.
+"""
+
+import dataclasses
+import json
+import os
+
+from keras_vgan import augment as augment_lib
+from keras_vgan import data as data_lib
+from keras_vgan import losses as losses_lib
+from keras_vgan import registry
+from keras_vgan.data import pairs
+from keras_vgan.distribute import STRATEGIES
+from keras_vgan.layers.checks import NORMS
+
+DATA = ("moving_mnist", "shapes")
+# Built-in data sets and the channel counts they can produce. ``data`` may also be a
+# path (a video folder or file, frame folders, a Moving MNIST .npy) or ``tfds:NAME``:
+# any of those gives 1 or 3 channels (see ``keras_vgan.data.open_source``).
+DATA_CHANNELS = {"moving_mnist": (1,), "shapes": (1, 3)}
+# Data sets that give class labels (for num_classes > 0), and how many classes.
+DATA_CLASSES = {"moving_mnist": 10, "shapes": 3}  # class of the first digit / shape
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a training run; each field is a flag of ``python -m training``."""
+
+    model: str = "vgan"  # a family of keras_vgan.registry
+    data: str = "moving_mnist"
+    # Data on disk (``data`` a path or tfds:NAME): frame step, clip starts, how frames fit.
+    data_stride: int = 1  # take every n-th frame of a video (temporal subsampling)
+    data_start: str = "random"  # clip starts: "random" or "even" (evenly spaced)
+    data_resize: str = "crop"  # "crop" (keep aspect, centre crop) or "stretch"
+    frames: int = 16
+    size: int = 64
+    channels: int = 1
+    latent_dim: int = 100  # frame_gan: per frame; mocogan: the content code
+    num_classes: int = 0  # > 0: class-conditional on the data's labels (DATA_CLASSES)
+    width: int = 64  # generator's finest width; the coarsest is width * 2**(depth-1)
+    depth: int = 4  # x2 up/down-sampling levels: frames and size are multiples of 2**depth
+    g_norm: str = "batch"
+    d_norm: str = "batch"
+    loss: str = "non_saturating"
+    gp_weight: float = 0.0
+    r1_gamma: float = 0.0
+    mask_l1: float = 0.1  # VGAN's lambda for the mask sparsity prior
+    augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout,brightness"
+    d_steps: int = 1
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    ema_decay: float = 0.999
+    batch_size: int = 32
+    epochs: int = 20
+    steps_per_epoch: int = 200
+    seed: int = 0
+    strategy: str = "one_device"
+    num_samples: int = 16  # clips in the sample grid written each epoch
+    fps: int = 8  # frames per second of sample GIF/mp4 files
+    eval_every: int = 0  # epochs between offline-metric evaluations in TensorBoard (0: off)
+    eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
+    # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
+    # clip, ``width``/``depth`` the networks' finest width and number of /2 levels.
+    context_frames: int = 10  # prediction: frames of context; the other frames are predicted
+    key_stride: int = 0  # interpolation: frames between key frames (0 = first and last only)
+    degrade: str = "x2"  # restoration: x2 / x4 super-resolution or noise (denoising)
+    adv_weight: float = 0.01  # adversarial term next to the reconstruction terms
+    l1_weight: float = 1.0
+    l2_weight: float = 0.0
+    temporal_weight: float = 0.0  # temporal-consistency term (translation)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data):
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; expected fields of TrainConfig")
+        return cls(**data)
+
+    def widths(self, finest_first=False):
+        """Channel widths of the networks' ``depth`` levels: ``width * 2**(depth-1) ... width``.
+
+        Generator order (coarsest first); ``finest_first=True`` gives the
+        discriminator's (and the task networks') order.
+        """
+        widths = tuple(int(self.width) * 2 ** (self.depth - 1 - i) for i in range(self.depth))
+        return tuple(reversed(widths)) if finest_first else widths
+
+    @property
+    def family(self):
+        """The ``registry.ModelFamily`` of ``model``."""
+        return registry.get(self.model)
+
+
+@dataclasses.dataclass
+class RunData:
+    """The data of a run, opened and probed once (``open_data``) and passed along.
+
+    Attributes:
+        config: the config it was opened for.
+        source: the ``ClipSource`` of data on disk (``data`` a path or ``tfds:NAME``);
+            None for the built-in sets and paired folders.
+        paired: a task's paired folder: ``(inputs_source, targets_source)``, else None.
+    """
+
+    config: TrainConfig
+    source: object = None
+    paired: tuple | None = None
+
+    @property
+    def class_names(self):
+        return tuple(getattr(self.source, "class_names", None) or ())
+
+
+def open_data(config):
+    """Opens (and so probes) the data a config names; one-line ``DataError`` if unusable.
+
+    Built-in data needs no opening. A path with nothing readable raises, each
+    bad file is a warning line.
+    """
+    if config.data in DATA:
+        return RunData(config)
+    task = config.family.task
+    if task is None:
+        options = dict(
+            frames=config.frames,
+            size=config.size,
+            channels=config.channels,
+            stride=config.data_stride,
+            start=config.data_start,
+            resize=config.data_resize,
+        )
+        if config.num_classes:
+            options["labels"] = True  # (clips, labels) from root/<class>/<video>
+        return RunData(config, source=data_lib.open_source(config.data, **options))
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    if not config.data.startswith("tfds:") and pairs.is_paired_folder(config.data):
+        if task == "restoration":
+            clip["input_size"] = config.size // pairs.degrade_scale(config.degrade)
+        return RunData(config, paired=pairs.open_paired_folders(config.data, **clip))
+    return RunData(config, source=data_lib.open_source(config.data, **clip))
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+
+
+def _check_int(name, value, low):
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+
+
+def validate_config(config):
+    """Checks a config before anything is built and opens its data, once.
+
+    Returns:
+        The ``RunData`` to pass to ``builders.build_train_dataset`` / ``runs.train``.
+
+    Raises:
+        ValueError: one line naming the field (a ``DataError`` for unusable data).
+    """
+    _choice("model", config.model, registry.names())
+    family = config.family
+    _check_data_name(config.data)
+    _choice("g_norm", config.g_norm, NORMS)
+    _choice("d_norm", config.d_norm, family.d_norms)
+    augment_lib.parse_policy(config.augment)
+    num_classes = config.num_classes
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
+        raise ValueError(f"num_classes={num_classes!r} must be an integer >= 0 (0 = unconditional)")
+    if num_classes and config.data in DATA and num_classes != DATA_CLASSES.get(config.data):
+        have = ", ".join(f"{k} ({v})" for k, v in DATA_CLASSES.items())
+        if config.data in DATA_CLASSES:
+            what = f"does not match the labels of data={config.data!r}"
+        else:
+            what = f"needs labels and data={config.data!r} has none"
+        raise ValueError(
+            f"num_classes={num_classes} {what}; data sets with labels (classes): {have}"
+        )
+    _choice("loss", config.loss, tuple(losses_lib.ADVERSARIAL_LOSSES))
+    _choice("strategy", config.strategy, STRATEGIES)
+    positive = (
+        "frames size channels latent_dim width depth d_steps batch_size epochs "
+        "steps_per_epoch num_samples fps"
+    ).split()
+    for name in positive:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    for name in ("g_lr", "d_lr"):
+        if not getattr(config, name) > 0:
+            raise ValueError(f"{name}={getattr(config, name)!r} must be > 0")
+    for name in ("gp_weight", "r1_gamma", "mask_l1"):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
+    for name in ("beta_1", "beta_2", "ema_decay"):
+        if not 0 <= getattr(config, name) < 1:
+            raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
+    _check_eval(config)
+    if num_classes and not family.num_classes:
+        kind = "task models" if family.task else f"model={family.name!r}"
+        raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
+    if family.task:
+        for name in ("adv_weight", "l1_weight", "l2_weight", "temporal_weight"):
+            if getattr(config, name) < 0:
+                raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
+    family.check(config)  # the family's geometry (and task fields)
+    allowed = DATA_CHANNELS.get(config.data, (1, 3))
+    if config.channels not in allowed:
+        raise ValueError(
+            f"channels={config.channels} is not available for data={config.data!r}; "
+            f"allowed: {', '.join(map(str, allowed))}"
+        )
+    if config.gp_weight and config.d_norm == "batch":
+        raise ValueError(
+            f"d_norm='batch' with gp_weight={config.gp_weight} is unsound "
+            "(batch statistics mix the samples the penalty treats separately); use 'layer' or 'none'"
+        )
+    if config.data not in DATA and not family.task:
+        if not isinstance(config.data_stride, int) or config.data_stride < 1:
+            raise ValueError(f"data_stride={config.data_stride!r} must be a positive integer")
+        _choice("data_start", config.data_start, data_lib.START_MODES)
+        _choice("data_resize", config.data_resize, data_lib.RESIZE_MODES)
+    run_data = open_data(config)
+    if config.data not in DATA and not family.task:
+        found = len(run_data.class_names)
+        if num_classes and found != num_classes:
+            raise ValueError(
+                f"num_classes={num_classes} does not match data={config.data!r}, which has "
+                f"{found} classes (sub-folders root/<class>/<video>)"
+                if found
+                else f"num_classes={num_classes} needs labels and data={config.data!r} has none "
+                "(class labels come from sub-folders: root/<class>/<video>)"
+            )
+    return run_data
+
+
+def _check_eval(config):
+    """The periodic evaluation fields (``eval_every``, ``eval_clips``); one-line ValueError."""
+    for name, low in (("eval_every", 0), ("eval_clips", 2)):
+        _check_int(name, getattr(config, name), low)
+    if config.eval_every and config.family.task:
+        raise ValueError(
+            f"eval_every scores unconditional samples; model={config.model!r} is a task model"
+        )
+    if config.eval_every and config.frames < 16:
+        raise ValueError(
+            f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
+            f"length), got frames={config.frames}"
+        )
+
+
+def _check_data_name(data):
+    """A built-in name, ``tfds:NAME`` or an existing path; one-line ValueError otherwise."""
+    if not isinstance(data, str) or not data:
+        raise ValueError(f"data={data!r} must be a built-in name, a path or tfds:NAME")
+    if data in DATA or data.startswith("tfds:"):
+        return
+    if not os.path.exists(os.path.expanduser(data)):
+        raise ValueError(
+            f"data={data!r} is neither a built-in data set ({', '.join(DATA)}), "
+            "tfds:NAME nor an existing path"
+        )
