@@ -10,14 +10,19 @@ are numpy arrays or bytes.
 Writers are atomic: they write a hidden temporary file in the target directory
 and `os.replace` it onto the final name, so a killed process never leaves a
 half-written file under the name a reader expects.
+
+`VideoReader` is the one place that opens a video file for reading (OpenCV's
+FFmpeg backend): `read_video`, the data sources and frame extraction all use it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
 import tempfile
+import threading
 
 import numpy as np
 from PIL import Image, ImageSequence
@@ -27,6 +32,7 @@ __all__ = [
     "encode_gif",
     "read_gif",
     "read_video",
+    "VideoReader",
     "to_uint8",
     "video_grid",
     "write_gif",
@@ -38,6 +44,10 @@ _VIDEO_SHAPE = "[T, H, W, C] with C in (1, 3)"
 _BATCH_SHAPE = "[B, T, H, W, C] with C in (1, 3)"
 _IMAGE_SHAPE = "[H, W] or [H, W, C] with C in (1, 3)"
 _PALETTE_SAMPLE = 1 << 18  # pixels used to fit a GIF palette
+
+# FFmpeg (inside OpenCV) prints its own error lines for every damaged packet; the
+# callers report each bad file once instead. Read when OpenCV first opens a video.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 # === Conversion and validation ===
@@ -359,6 +369,119 @@ def write_mp4(path, video, fps=8):
     return os.fspath(path)
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved = None
+
+
+@contextlib.contextmanager
+def quiet_opencv():
+    """Silences OpenCV's own log lines (e.g. "can't be used to capture by name" for a
+    file that is not a video), so that the caller's one message says it once."""
+    global _quiet_depth, _quiet_saved
+    import cv2
+
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = cv2.utils.logging.getLogLevel()
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                cv2.utils.logging.setLogLevel(_quiet_saved)
+
+
+class VideoReader:
+    """A video file open for reading with OpenCV's FFmpeg backend.
+
+        with VideoReader("walk.mp4") as video:
+            for frame in video.frames(start=4, stride=2, count=8):  # BGR uint8 [h, w, 3]
+                ...
+
+    Frames come as OpenCV decodes them: BGR (``[h, w]`` for a grey stream). The
+    backend is pinned to FFmpeg so a file reads the same on every machine.
+
+    Args:
+        path: the video file.
+
+    Raises:
+        OSError: one line naming the path, when OpenCV cannot open it.
+    """
+
+    def __init__(self, path):
+        import cv2
+
+        self.path = os.fspath(path)
+        with quiet_opencv():
+            self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise OSError(f"cannot open video {self.path!r} with OpenCV")
+
+    @property
+    def frame_count(self) -> int:
+        """The container's frame count (an estimate for some containers; <= 0: none)."""
+        import cv2
+
+        return int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+
+    @property
+    def fps(self) -> float:
+        import cv2
+
+        return float(self._cap.get(cv2.CAP_PROP_FPS))
+
+    def seek(self, index: int) -> None:
+        """Moves to frame ``index`` (the next ``read`` returns it)."""
+        import cv2
+
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+
+    def read(self):
+        """The next frame, or None at the end or when it does not decode."""
+        ok, frame = self._cap.read()
+        return frame if ok and frame is not None else None
+
+    def grab(self) -> bool:
+        """Skips the next frame; False at the end or when it does not decode."""
+        return bool(self._cap.grab())
+
+    def count_remaining(self) -> int:
+        """Counts the frames from here to the end by skipping through them."""
+        n = 0
+        while self._cap.grab():
+            n += 1
+        return n
+
+    def frames(self, start: int = 0, stride: int = 1, count: int | None = None):
+        """Yields frames ``start, start + stride, ...``: ``count`` of them, or until the
+        end (or the first frame that does not decode)."""
+        if start:
+            self.seek(start)
+        t = 0
+        while count is None or t < count:
+            if t and not all(self.grab() for _ in range(stride - 1)):
+                return
+            frame = self.read()
+            if frame is None:
+                return
+            yield frame
+            t += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def read_video(path, max_frames=None):
     """Reads a video file with OpenCV.
 
@@ -380,22 +503,12 @@ def read_video(path, max_frames=None):
         raise OSError(f"cannot read video {p!r}: no such file")
     if max_frames is not None and int(max_frames) < 1:
         raise ValueError(f"max_frames is {max_frames}; expected an integer >= 1 or None")
-    cap = cv2.VideoCapture(p)
-    try:
-        if not cap.isOpened():
-            raise OSError(f"cannot open video {p!r} with OpenCV")
-        frames = []
-        while max_frames is None or len(frames) < int(max_frames):
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-            else:
-                frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            frames.append(frame)
-    finally:
-        cap.release()
+    with VideoReader(p) as video:
+        count = None if max_frames is None else int(max_frames)
+        frames = [
+            cv2.cvtColor(f, cv2.COLOR_GRAY2RGB if f.ndim == 2 else cv2.COLOR_BGR2RGB)
+            for f in video.frames(count=count)
+        ]
     if not frames:
         raise ValueError(f"video {p!r} has no readable frames")
     return np.stack(frames)

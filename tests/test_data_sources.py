@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_vgan import data, presets, video_io
+from keras_vgan import builders, data, presets, video_io
+from keras_vgan import config as config_lib
 from keras_vgan.data import DataError
 from training import frames as frames_program
 from training.cli import main as train_main
@@ -480,12 +481,12 @@ def test_source_kind_and_config_validation(tmp_path, formats_dir, mnist_npy):
 
     config = presets.get_preset("quick")
     config.data, config.frames, config.size, config.depth = mnist_npy[0], 8, 16, 2
-    presets.validate_config(config)
-    batch = next(iter(presets.build_train_dataset(config, start_step=3)))
+    config_lib.validate_config(config)
+    batch = next(iter(builders.build_train_dataset(config, start_step=3)))
     assert batch.shape == (config.batch_size, 8, 16, 16, 1)
     config.data = "/no/such/path"
     with pytest.raises(ValueError, match="data='/no/such/path' is neither a built-in data set"):
-        presets.validate_config(config)
+        config_lib.validate_config(config)
 
 
 def test_training_program_refuses_unreadable_data_in_one_line(tmp_path, capsys, caplog):
@@ -536,7 +537,7 @@ def test_conditional_training_on_class_folders_with_stride_and_even_starts(tmp_p
         batch_size=4, num_samples=2, epochs=1, steps_per_epoch=2, num_classes=2,
         data_stride=2, data_start="even", data_resize="stretch",
     )  # fmt: skip
-    batch, labels = next(iter(presets.build_train_dataset(config)))
+    batch, labels = next(iter(builders.build_train_dataset(config)))
     assert batch.shape == (4, 4, 16, 16, 3) and set(labels.numpy()) <= {0, 1}
     run_dir = tmp_path / "run"
     result = runs.train(config, str(run_dir), verbose=0)
@@ -551,8 +552,8 @@ def test_conditional_training_on_class_folders_with_stride_and_even_starts(tmp_p
         ("data_start", "middle", "data_start='middle'"),
     ]:
         with pytest.raises(ValueError, match=expected):
-            presets.validate_config(dataclasses.replace(config, **{field: value}))
+            config_lib.validate_config(dataclasses.replace(config, **{field: value}))
     flat = tmp_path / "flat"
     video_io.write_mp4(str(flat / "v.mp4"), clips.numpy()[0])
     with pytest.raises(ValueError, match="needs one sub-folder per class"):
-        presets.validate_config(dataclasses.replace(config, data=str(flat)))
+        config_lib.validate_config(dataclasses.replace(config, data=str(flat)))

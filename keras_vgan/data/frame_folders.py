@@ -6,8 +6,9 @@
 
 A *frame folder* is any folder that directly holds image files (png, jpg, bmp, webp,
 tif); its frames are ordered by the numbers in their names (``f2`` before ``f10``).
-Folders are found recursively; with ``labels=True`` the first sub-folder below the
-root is the class (``root/<class>/<clip>/<frames>``).
+Folders are found recursively, following symbolic links once (a folder reached by
+several routes is read once; a link loop is not followed); with ``labels=True`` the
+first sub-folder below the root is the class (``root/<class>/<clip>/<frames>``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import numpy as np
 
 from keras_vgan import video_io
-from keras_vgan.data.sources import (
+from keras_vgan.data.base import (
     IMAGE_EXTENSIONS,
     RESIZE_MODES,
     ClipSource,
@@ -27,13 +28,16 @@ from keras_vgan.data.sources import (
     assign_labels,
     check_channels,
     check_choice,
+    check_frame_size,
     check_int,
-    check_size,
     class_of,
     fit_frame,
+    frame_to_uint8,
     natural_key,
     to_channels,
+    walk_folders,
 )
+from keras_vgan.video_io import VideoReader
 
 
 def list_frames(folder, extensions=IMAGE_EXTENSIONS) -> list[str]:
@@ -56,8 +60,7 @@ def find_frame_folders(root, extensions=IMAGE_EXTENSIONS) -> list[tuple[str, lis
     if not os.path.isdir(root):
         raise DataError(f"frame folder root {root!r} is not a folder")
     found = []
-    for folder, dirs, _ in os.walk(root, followlinks=True):
-        dirs.sort(key=natural_key)
+    for folder, _ in walk_folders(root, sort_key=natural_key):
         frames = list_frames(folder, extensions)
         if frames:
             found.append((folder, frames))
@@ -68,16 +71,9 @@ def _imread(path: str, what: str = "frame"):
     import cv2
 
     # cv2.imread does not raise: it returns None for a missing, unreadable or broken file.
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if image is None or image.size == 0:
-        raise ItemError("unreadable image", f"{what} {os.path.basename(path)!r} cannot be read")
-    if image.dtype != np.uint8:  # 16-bit PNG / TIFF
-        image = (image // 257).astype(np.uint8) if image.dtype == np.uint16 else None
-        if image is None:
-            raise ItemError(
-                "unreadable image", f"{what} {os.path.basename(path)!r} is not 8 or 16 bit"
-            )
-    return image
+    return frame_to_uint8(
+        cv2.imread(path, cv2.IMREAD_UNCHANGED), f"{what} {os.path.basename(path)!r}"
+    )
 
 
 class FrameFolders(ClipSource):
@@ -159,7 +155,7 @@ class FrameFolders(ClipSource):
         if self.labels and class_names_path is not None:
             self.save_class_names(class_names_path)
 
-    def read_frames(self, item, start):
+    def clip_frames(self, item, start):
         for t in range(self.frames):
             yield _imread(item.payload[start + t * self.stride])
 
@@ -199,15 +195,13 @@ def extract_frames(
         OSError: the video cannot be opened.
         ValueError: bad arguments, or no frame could be decoded.
     """
-    import cv2
-
     every = check_int("every", every, 1)
     start = check_int("start", start, 0)
     if max_frames is not None:
         max_frames = check_int("max_frames", max_frames, 1)
     channels = check_channels(channels)
     check_choice("resize", resize, RESIZE_MODES)
-    hw = None if size is None else check_size(size)
+    hw = None if size is None else check_frame_size(size)
     try:
         pattern.format(0)
     except (IndexError, KeyError, ValueError) as e:
@@ -215,33 +209,20 @@ def extract_frames(
     path = os.fspath(video)
     if not os.path.isfile(path):
         raise OSError(f"cannot read video {path!r}: no such file")
-    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
     written = []
-    try:
-        if not cap.isOpened():
-            raise OSError(f"cannot open video {path!r} with OpenCV")
-        if start:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-        index = start
-        while max_frames is None or len(written) < max_frames:
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                break
-            if (index - start) % every == 0:
-                frame = to_channels(frame, channels)
-                if hw is not None:
-                    frame = fit_frame(frame, hw[0], hw[1], resize)
-                out = os.path.join(os.fspath(out_dir), pattern.format(index))
-                written.append(video_io.write_png(out, frame))
-            index += 1
-    finally:
-        cap.release()
+    with VideoReader(path) as video:  # OSError: it cannot be opened
+        for k, frame in enumerate(video.frames(start=start, stride=every, count=max_frames)):
+            frame = to_channels(frame, channels)
+            if hw is not None:
+                frame = fit_frame(frame, hw[0], hw[1], resize)
+            out = os.path.join(os.fspath(out_dir), pattern.format(start + k * every))
+            written.append(video_io.write_png(out, frame))
     if not written:
         raise ValueError(f"video {path!r} has no decodable frames from frame {start}")
     return written
 
 
-def read_frames(frames) -> np.ndarray:
+def read_frame_files(frames) -> np.ndarray:
     """Reads image files (a folder, in natural order, or a list) into uint8
     ``[T, H, W, C]``: C = 1 when every frame is grey, else 3 (RGB)."""
     from PIL import Image
@@ -287,7 +268,7 @@ def frames_to_video(frames, out_path, *, fps: float = 8) -> str:
     Returns:
         ``out_path``.
     """
-    video = read_frames(frames)
+    video = read_frame_files(frames)
     out_path = os.fspath(out_path)
     if out_path.lower().endswith(".gif"):
         return video_io.write_gif(out_path, video, fps=fps)

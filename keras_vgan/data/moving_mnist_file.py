@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from keras_vgan.data.sources import ClipSource, DataError, Item
+from keras_vgan.data.base import ClipSource, DataError, Item
 
 STANDARD_SHAPE = (20, 10000, 64, 64)
 _EXPECTED = "uint8 [T, N, H, W] like mnist_test_seq.npy ([20, 10000, 64, 64])"
@@ -111,6 +111,6 @@ class MovingMNISTFile(ClipSource):
         name = os.path.basename(self.path)
         self.items = [Item(f"{name}[{i}]", length, -1, int(i)) for i in indices]
 
-    def read_frames(self, item, start):
+    def clip_frames(self, item, start):
         stop = start + self.span
         return list(self.array[start : stop : self.stride, item.payload])

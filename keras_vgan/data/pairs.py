@@ -33,13 +33,9 @@ import os
 
 import tensorflow as tf
 
-from keras_vgan.data.sources import (
-    DataError,
-    check_int,
-    open_source,
-    open_source_cached,
-    source_kind,
-)
+from keras_vgan.data.base import DataError, check_int
+from keras_vgan.data.builtin import builtin_dataset
+from keras_vgan.data.dispatch import open_source, source_kind
 
 TASKS = ("prediction", "interpolation", "translation", "restoration")
 DEGRADATIONS = ("x2", "x4", "noise")
@@ -62,11 +58,6 @@ def _check_degrade(degrade):
 def degrade_scale(degrade):
     """The super-resolution factor of a degradation (1 for ``noise``)."""
     return {"x2": 2, "x4": 4, "noise": 1}[_check_degrade(degrade)]
-
-
-def interpolation_frames(key_frames, stride):
-    """Frames of a clip with ``key_frames`` key frames ``stride`` apart: ``(K - 1) * s + 1``."""
-    return (key_frames - 1) * stride + 1
 
 
 # --------------------------------------------------------------------------- transforms
@@ -208,8 +199,6 @@ def builtin_pairs(
         split: Moving MNIST's digit split (ignored for shapes).
         **pair_kwargs: ``context_frames``, ``stride``, ``degrade`` (``make_pairs``).
     """
-    from keras_vgan.data import builtin_dataset
-
     kwargs = dict(
         frames=frames,
         size=size,
@@ -287,7 +276,15 @@ def paired_folders(root, *, batch_size=16, seed=0, start_index=0, shuffle=True,
         A data set of ``(inputs, targets)`` batches.
     """
     src, tgt = open_paired_folders(root, **kwargs)
-    opts = dict(seed=seed, start_index=start_index, shuffle=shuffle, repeat=repeat)
+    return zip_sources(src, tgt, batch_size=batch_size, seed=seed, start_index=start_index,
+                       shuffle=shuffle, repeat=repeat)  # fmt: skip
+
+
+def zip_sources(src, tgt, *, batch_size=16, **opts):
+    """``(inputs, targets)`` batches of two opened sources (``open_paired_folders``).
+
+    ``**opts``: ``seed``, ``start_index``, ``shuffle``, ``repeat`` of ``ClipSource.dataset``.
+    """
     # Same items, frame counts, seed and start index: the same (item, start) stream.
     both = tf.data.Dataset.zip(src.dataset(**opts), tgt.dataset(**opts))
     return both.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
@@ -317,7 +314,7 @@ def source_pairs(task, data, *, frames=20, size=64, channels=1, batch_size=16, s
             **extra,
         )
     source_kind(data)  # one-line DataError for a path that holds nothing usable
-    source = open_source_cached(data, frames=frames, size=size, channels=channels)
+    source = open_source(data, frames=frames, size=size, channels=channels)
     clips = source.dataset(
         batch_size=batch_size, seed=seed, start_index=start_index, drop_remainder=True
     )

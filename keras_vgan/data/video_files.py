@@ -4,8 +4,10 @@
                         class_names_path="run/classes.json")
     ds = source.dataset(batch_size=16)   # ([16, 16, 64, 64, 3] in [-1, 1], int32 [16])
 
-A folder is searched recursively; with ``labels=True`` the first sub-folder below the
-root is the class (the UCF-101 layout ``root/<class>/<video>``). Every file is probed
+A folder is searched recursively, following symbolic links once (a video reached by
+several routes is read once; a link loop is not followed); with ``labels=True`` the
+first sub-folder below the root is the class (the UCF-101 layout
+``root/<class>/<video>``). Every file is probed
 when the source is built (opened, first frame decoded, frame count read from the
 container, last frame decoded), so broken files are reported before training starts.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from keras_vgan.data.sources import (
+from keras_vgan.data.base import (
     VIDEO_EXTENSIONS,
     ClipSource,
     DataError,
@@ -23,8 +25,9 @@ from keras_vgan.data.sources import (
     assign_labels,
     check_int,
     class_of,
-    quiet_opencv,
+    walk_folders,
 )
+from keras_vgan.video_io import VideoReader
 
 # A file whose last frame does not decode is counted frame by frame; it is accepted
 # (with that count) when at most this fraction of the container's count is missing,
@@ -47,11 +50,10 @@ def find_videos(source, extensions=VIDEO_EXTENSIONS) -> tuple[list[str], str | N
         source = os.fspath(source)
         if os.path.isdir(source):
             paths = []
-            for folder, dirs, files in os.walk(source, followlinks=True):
-                dirs.sort()
+            for folder, files in walk_folders(source):
                 paths += [
                     os.path.join(folder, f)
-                    for f in sorted(files)
+                    for f in files
                     if f.lower().endswith(exts) and not f.startswith(".")
                 ]
             return paths, source
@@ -75,13 +77,6 @@ def _read_header(path: str) -> None:
         raise ItemError("empty", "empty file (0 bytes)")
 
 
-def _count_frames(cap) -> int:
-    n = 0
-    while cap.grab():
-        n += 1
-    return n
-
-
 def probe_video(path: str, *, min_size: int = 8, min_frames: int = 1) -> dict:
     """Opens a video and checks that its frames decode.
 
@@ -98,19 +93,17 @@ def probe_video(path: str, *, min_size: int = 8, min_frames: int = 1) -> dict:
             ``"no frames"``, ``"too small"``, ``"too short"``, ``"truncated"``) and a
             reason.
     """
-    import cv2
-
     _read_header(path)
-    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
     try:
-        if not cap.isOpened():
-            raise ItemError(
-                "not a video", "OpenCV cannot open it (not a video, corrupt, or unsupported codec)"
-            )
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        ok, frame = cap.read()
-        if not ok or frame is None:
+        video = VideoReader(path)
+    except OSError:
+        raise ItemError(
+            "not a video", "OpenCV cannot open it (not a video, corrupt, or unsupported codec)"
+        ) from None
+    try:
+        count, fps = video.frame_count, video.fps
+        frame = video.read()
+        if frame is None:
             raise ItemError("no frames", "no decodable frames")
         height, width = frame.shape[:2]
         if min(height, width) < min_size:
@@ -118,13 +111,16 @@ def probe_video(path: str, *, min_size: int = 8, min_frames: int = 1) -> dict:
                 "too small", f"frames are {width}x{height}, below the minimum {min_size}x{min_size}"
             )
         if count <= 0:  # no count in the container: count by decoding
-            count = 1 + _count_frames(cap)
+            count = 1 + video.count_remaining()
         elif count > 1:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, count - 1)
-            if not cap.grab():  # the last frame does not decode: count what does
-                cap.release()
-                cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-                decoded = _count_frames(cap)
+            video.seek(count - 1)
+            if not video.grab():  # the last frame does not decode: count what does
+                video.close()
+                try:
+                    video = VideoReader(path)
+                    decoded = video.count_remaining()
+                except OSError:  # it opened a moment ago
+                    decoded = 0
                 if decoded < count * (1 - _COUNT_TOLERANCE) - 1:
                     raise ItemError(
                         "truncated",
@@ -136,7 +132,7 @@ def probe_video(path: str, *, min_size: int = 8, min_frames: int = 1) -> dict:
             raise ItemError("too short", f"{count} frames, fewer than {min_frames}")
         return {"frames": count, "height": height, "width": width, "fps": fps}
     finally:
-        cap.release()
+        video.close()
 
 
 class VideoFiles(ClipSource):
@@ -221,27 +217,23 @@ class VideoFiles(ClipSource):
         if self.labels and class_names_path is not None:
             self.save_class_names(class_names_path)
 
-    def read_frames(self, item, start):
-        import cv2
-
-        with quiet_opencv():
-            cap = cv2.VideoCapture(item.payload or item.name, cv2.CAP_FFMPEG)
+    def clip_frames(self, item, start):
         try:
-            if not cap.isOpened():
-                raise ItemError("not a video", "OpenCV can no longer open it")
+            video = VideoReader(item.payload or item.name)
+        except OSError:
+            raise ItemError("not a video", "OpenCV can no longer open it") from None
+        with video:
             if start:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+                video.seek(start)
             for t in range(self.frames):
                 for _ in range(self.stride - 1 if t else 0):
-                    if not cap.grab():
+                    if not video.grab():
                         raise ItemError(
                             "decode error", f"frame {start + t * self.stride} is missing"
                         )
-                ok, frame = cap.read()
-                if not ok or frame is None:
+                frame = video.read()
+                if frame is None:
                     raise ItemError(
                         "decode error", f"frame {start + t * self.stride} does not decode"
                     )
                 yield frame
-        finally:
-            cap.release()

@@ -1,4 +1,4 @@
-"""One clip pipeline for data on disk: video files, frame folders, array files.
+"""The clip pipeline every data source on disk shares: ``ClipSource`` and its helpers.
 
 A *source* is a list of items (a video file, a folder of numbered frames, one sequence
 of an array file), each with a frame count and an optional class label. Items are
@@ -17,29 +17,34 @@ nothing readable raises ``DataError``. ``ClipSource.dataset`` turns the items in
 The (item, start) stream is a pure function of ``(seed, epoch)``, so ``start_index=k``
 continues a stream exactly at its clip ``k`` as long as the files are unchanged and no
 item fails after the probe (a file that fails later drops its clips from then on).
+A streamed source (``TFDSVideos``) replaces the first two steps by its own stream of
+encoded clips; everything from the decoded frames on is shared: one channel conversion
+and one resize and crop (``fit_frame``) for every source.
 
-Decoders are quiet: ``OPENCV_FFMPEG_LOGLEVEL`` is set to quiet unless the caller set it,
-so FFmpeg's own messages about a corrupt file do not bury the one warning line.
+Folder walks (``walk_folders``) follow symbolic links once: a folder or file reached by
+several routes is read once, and a link that leads back to a folder above it (a loop)
+is not followed, with one warning line.
+
+This module imports none of its subclasses; ``keras_vgan.data.dispatch`` picks one
+from a path or name.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
 import json
 import logging
 import numbers
 import os
+import stat
 import threading
 
 import numpy as np
 import tensorflow as tf
 
-# FFmpeg (inside OpenCV) prints its own error lines for every damaged packet; the
-# sources report each bad file once instead. Read when OpenCV first opens a video.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+from keras_vgan.video_io import quiet_opencv
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
@@ -85,13 +90,14 @@ class Skipped:
 
 
 def check_int(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``; one-line ValueError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
 
 
-def check_size(size) -> tuple[int, int]:
-    """``size`` (an int, or ``(height, width)``) -> ``(height, width)``."""
+def check_frame_size(size) -> tuple[int, int]:
+    """A frame size (an int, or ``(height, width)``) -> ``(height, width)``."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         size = (size, size)
     if (
@@ -114,32 +120,6 @@ def check_channels(channels) -> int:
     if isinstance(channels, bool) or channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels!r}")
     return int(channels)
-
-
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_quiet_saved = None
-
-
-@contextlib.contextmanager
-def quiet_opencv():
-    """Silences OpenCV's own log lines (e.g. "can't be used to capture by name" for a
-    file that is not a video) while probing: the source's warning line says it once."""
-    global _quiet_depth, _quiet_saved
-    import cv2
-
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _quiet_saved = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0:
-                cv2.utils.logging.setLogLevel(_quiet_saved)
 
 
 # --------------------------------------------------------------------------- frames
@@ -190,6 +170,31 @@ def to_channels(frame: np.ndarray, channels: int, bgr: bool = True) -> np.ndarra
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if bgr else frame
 
 
+def frame_to_uint8(image, what: str) -> np.ndarray:
+    """A decoded image (``cv2.imread`` / ``cv2.imdecode``) -> uint8 (16-bit scaled down).
+
+    Raises:
+        ItemError: ``"unreadable image"`` for nothing decoded or another depth.
+    """
+    if image is None or image.size == 0:
+        raise ItemError("unreadable image", f"{what} cannot be read")
+    if image.dtype == np.uint16:  # 16-bit PNG / TIFF
+        return (image // 257).astype(np.uint8)
+    if image.dtype != np.uint8:
+        raise ItemError("unreadable image", f"{what} is not 8 or 16 bit")
+    return image
+
+
+def decode_frame(encoded: bytes, what: str = "frame") -> np.ndarray:
+    """An encoded image (PNG, JPEG, ...) -> the decoded frame, as OpenCV gives it (BGR
+    or grey), uint8."""
+    import cv2
+
+    buffer = np.frombuffer(encoded, np.uint8)
+    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
+    return frame_to_uint8(image, what)
+
+
 # --------------------------------------------------------------------------- pipeline
 
 
@@ -213,8 +218,11 @@ def split_context_target(dataset: tf.data.Dataset, context_frames: int = 10) -> 
 class ClipSource:
     """Items with frame counts -> a ``tf.data`` pipeline of clips (see the module doc).
 
-    Subclasses list and probe their items and read frames; this class samples, decodes
-    in parallel, handles failures, shuffles, caches and batches.
+    Subclasses list and probe their items and yield the raw frames of a clip
+    (``clip_frames``); this class samples, decodes in parallel, converts channels,
+    resizes and crops, handles failures, shuffles, caches and batches. A streamed
+    source (no random access to its items) overrides ``_uint8_clips`` instead and
+    keeps the rest.
 
     Attributes:
         items: the readable items, in a fixed (sorted) order.
@@ -224,6 +232,8 @@ class ClipSource:
     """
 
     item_word = "item"  # what messages call an item
+    frames_are_bgr = True  # raw frames come from OpenCV (BGR) rather than RGB
+    shuffle_buffer = 4096  # default buffer of the shuffle after a cache
 
     def __init__(
         self,
@@ -238,7 +248,7 @@ class ClipSource:
         labels: bool = False,
     ):
         self.frames = check_int("frames", frames, 1)
-        self.height, self.width = check_size(size)
+        self.height, self.width = check_frame_size(size)
         self.channels = check_channels(channels)
         self.stride = check_int("stride", stride, 1)
         self.start = check_choice("start", start, START_MODES)
@@ -248,17 +258,16 @@ class ClipSource:
         self.items: list[Item] = []
         self.skipped: list[Skipped] = []
         self.class_names: list[str] | None = None
-        self._failed: set[int] = set()
+        self._failed: set = set()
         self._lock = threading.Lock()
 
     # === what subclasses provide ===
 
-    def read_frames(self, item: Item, start: int):
-        """Yields the clip's raw frames (``frames`` of them, ``stride`` apart from
-        ``start``); raises ``ItemError`` when one cannot be read."""
+    def clip_frames(self, item: Item, start: int):
+        """Yields the raw frames of the clip of ``item`` that starts at frame ``start``
+        (``frames`` of them, ``stride`` apart); raises ``ItemError`` when one cannot be
+        read."""
         raise NotImplementedError
-
-    frames_are_bgr = True  # raw frames come from OpenCV (BGR) rather than RGB
 
     # === shared ===
 
@@ -277,6 +286,11 @@ class ClipSource:
     def num_skipped(self) -> int:
         with self._lock:
             return len(self.skipped)
+
+    @property
+    def num_items(self) -> int:
+        """Items that can give clips (those that fail while decoding included)."""
+        return len(self.items)
 
     def _skip(self, name: str, kind: str, reason: str) -> None:
         with self._lock:
@@ -340,99 +354,65 @@ class ClipSource:
                 out.append(np.round(np.linspace(0, room, self.clips_per_item)).astype(np.int64))
         return np.concatenate(out).astype(np.int64)
 
+    def _fit_clip(self, frames) -> np.ndarray:
+        """Raw frames (an iterable of decoded images) -> uint8 ``[T, H, W, C]``: the
+        one channel conversion and resize of every source."""
+        clip = np.zeros((self.frames, self.height, self.width, self.channels), np.uint8)
+        t = -1
+        for t, frame in enumerate(frames):
+            if t >= self.frames:
+                break
+            frame = to_channels(frame, self.channels, bgr=self.frames_are_bgr)
+            frame = fit_frame(frame, self.height, self.width, self.resize)
+            clip[t] = frame.reshape(self.height, self.width, self.channels)
+        if t + 1 < self.frames:
+            raise ItemError("decode error", f"only {t + 1} of {self.frames} frames read")
+        return clip
+
+    def _empty_clip(self) -> np.ndarray:
+        return np.zeros((self.frames, self.height, self.width, self.channels), np.uint8)
+
+    def _drop(self, key, name: str, error: Exception, start: int):
+        """Records that item ``key`` failed while decoding (one warning line the first
+        time); raises ``DataError`` once every item has failed. Returns the
+        ``numpy_function`` result of a dropped clip."""
+        kind = error.kind if isinstance(error, ItemError) else "decode error"
+        reason = (
+            error.reason if isinstance(error, ItemError) else f"{type(error).__name__}: {error}"
+        )
+        with self._lock:
+            first = key not in self._failed
+            self._failed.add(key)
+            nothing_left = len(self._failed) >= self.num_items
+        if first:
+            where = f" (while decoding clip at frame {start})" if kind != "too short" else ""
+            self._skip(name, kind, f"{reason}{where}")
+        if nothing_left:
+            raise DataError(
+                f"every {self.item_word} of this source failed while decoding "
+                f"({self.num_items} of them; see the warnings above)"
+            ) from None
+        return self._empty_clip(), np.bool_(False)
+
     def _decode(self, index, start):
         """numpy_function body: (item index, start) -> (uint8 clip, ok)."""
         index, start = int(index), int(start)
-        clip = np.zeros((self.frames, self.height, self.width, self.channels), np.uint8)
         if index in self._failed:
-            return clip, np.bool_(False)
+            return self._empty_clip(), np.bool_(False)
         item = self.items[index]
         try:
-            t = -1
-            for t, frame in enumerate(self.read_frames(item, start)):
-                if t >= self.frames:
-                    break
-                frame = to_channels(frame, self.channels, bgr=self.frames_are_bgr)
-                frame = fit_frame(frame, self.height, self.width, self.resize)
-                clip[t] = frame.reshape(self.height, self.width, self.channels)
-            if t + 1 < self.frames:
-                raise ItemError("decode error", f"only {t + 1} of {self.frames} frames read")
-            return clip, np.bool_(True)
+            return self._fit_clip(self.clip_frames(item, start)), np.bool_(True)
         except Exception as e:  # noqa: BLE001 - any failure drops the item, loudly
-            kind = e.kind if isinstance(e, ItemError) else "decode error"
-            reason = e.reason if isinstance(e, ItemError) else f"{type(e).__name__}: {e}"
-            with self._lock:
-                first = index not in self._failed
-                self._failed.add(index)
-                nothing_left = len(self._failed) == len(self.items)
-            if first:
-                self._skip(item.name, kind, f"{reason} (while decoding clip at frame {start})")
-            if nothing_left:
-                raise DataError(
-                    f"every {self.item_word} of this source failed while decoding "
-                    f"({len(self.items)} of them; see the warnings above)"
-                ) from None
-            return clip, np.bool_(False)
+            return self._drop(index, item.name, e, start)
 
-    def dataset(
-        self,
-        *,
-        batch_size: int | None = None,
-        shuffle: bool = True,
-        repeat=True,
-        seed: int = 0,
-        cache=False,
-        shuffle_buffer: int = 4096,
-        start_index: int = 0,
-        drop_remainder: bool = True,
-        context_frames: int | None = None,
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic: bool = True,
-    ) -> tf.data.Dataset:
-        """The clips as a ``tf.data.Dataset``.
-
-        Args:
-            batch_size: if given, batch the clips (see ``drop_remainder``).
-            shuffle: shuffle the order of (item, start) pairs across all items and their
-                clips, anew each epoch from ``(seed, epoch)``.
-            repeat: True for an infinite stream, False for one epoch, or an int number
-                of epochs. An epoch is ``clips_per_item`` clips of every item.
-            seed: seeds the random starts and the order.
-            cache: False; True to keep the decoded clips of the first epoch in memory;
-                or a file prefix to cache them on disk. Later epochs reuse those clips
-                (with ``start="random"``: the same starts), reshuffled through a
-                ``shuffle_buffer``-clip buffer.
-            shuffle_buffer: buffer of the post-cache shuffle.
-            start_index: skip this many clips (resume a stream exactly; see module doc).
-            drop_remainder: drop a last incomplete batch.
-            context_frames: if given, elements are ``(context, target)`` split in time
-                (frames ``[:context_frames]`` and the rest), e.g. 10 for Moving MNIST.
-            num_parallel_calls: parallel decoders (default: tuned by tf.data).
-            deterministic: keep the order independent of decoding speed.
-
-        Returns:
-            float32 clips ``[T, H, W, C]`` in [-1, 1] (``[B, T, H, W, C]`` batched);
-            ``(clip, label)`` with int32 labels when the source has ``labels=True``.
-        """
+    def _uint8_clips(
+        self, *, seed, shuffle, epochs, start_index, cache, shuffle_buffer, num_parallel_calls,
+        deterministic,
+    ) -> tf.data.Dataset:  # fmt: skip
+        """The unbatched ``(uint8 clip [T, H, W, C], int32 label)`` stream, from clip
+        ``start_index`` on (see ``dataset``)."""
         if not self.items:
             raise DataError(f"this source has no readable {self.item_word}s")
-        seed = int(seed)
-        start_index = check_int("start_index", start_index, 0)
-        if batch_size is not None:
-            batch_size = check_int("batch_size", batch_size, 1)
-        if repeat is True:
-            epochs = None
-        elif repeat is False:
-            epochs = 1
-        else:
-            epochs = check_int("repeat", repeat, 1)
-        if context_frames is not None:
-            if self.labels:
-                raise ValueError("context_frames cannot be combined with labels=True")
-            context_frames = check_int("context_frames", context_frames, 1)
-            if context_frames >= self.frames:
-                raise ValueError(f"context_frames={context_frames} must be < frames={self.frames}")
-
         per_epoch = self.clips_per_epoch
         item_of = np.repeat(np.arange(len(self.items), dtype=np.int64), self.clips_per_item)
         room = np.array([it.num_frames - self.span + 1 for it in self.items], np.int64)[item_of]
@@ -480,6 +460,79 @@ class ClipSource:
             if shuffle:
                 ds = ds.shuffle(min(shuffle_buffer, per_epoch), seed=seed)
             ds = ds.repeat(epochs).skip(start_index)
+        return ds
+
+    def dataset(
+        self,
+        *,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        repeat=True,
+        seed: int = 0,
+        cache=False,
+        shuffle_buffer: int | None = None,
+        start_index: int = 0,
+        drop_remainder: bool = True,
+        context_frames: int | None = None,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic: bool = True,
+    ) -> tf.data.Dataset:
+        """The clips as a ``tf.data.Dataset``.
+
+        Args:
+            batch_size: if given, batch the clips (see ``drop_remainder``).
+            shuffle: shuffle the order of (item, start) pairs across all items and their
+                clips, anew each epoch from ``(seed, epoch)``.
+            repeat: True for an infinite stream, False for one epoch, or an int number
+                of epochs. An epoch is ``clips_per_item`` clips of every item.
+            seed: seeds the random starts and the order.
+            cache: False; True to keep the decoded clips of the first epoch in memory;
+                or a file prefix to cache them on disk. Later epochs reuse those clips
+                (with ``start="random"``: the same starts), reshuffled through a
+                ``shuffle_buffer``-clip buffer.
+            shuffle_buffer: buffer of the post-cache shuffle (default: the class's
+                ``shuffle_buffer``, 4096 clips).
+            start_index: skip this many clips (resume a stream exactly; see module doc).
+            drop_remainder: drop a last incomplete batch.
+            context_frames: if given, elements are ``(context, target)`` split in time
+                (frames ``[:context_frames]`` and the rest), e.g. 10 for Moving MNIST.
+            num_parallel_calls: parallel decoders (default: tuned by tf.data).
+            deterministic: keep the order independent of decoding speed.
+
+        Returns:
+            float32 clips ``[T, H, W, C]`` in [-1, 1] (``[B, T, H, W, C]`` batched);
+            ``(clip, label)`` with int32 labels when the source has ``labels=True``.
+        """
+        seed = int(seed)
+        start_index = check_int("start_index", start_index, 0)
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, 1)
+        if repeat is True:
+            epochs = None
+        elif repeat is False:
+            epochs = 1
+        else:
+            epochs = check_int("repeat", repeat, 1)
+        if context_frames is not None:
+            if self.labels:
+                raise ValueError("context_frames cannot be combined with labels=True")
+            context_frames = check_int("context_frames", context_frames, 1)
+            if context_frames >= self.frames:
+                raise ValueError(f"context_frames={context_frames} must be < frames={self.frames}")
+        if shuffle_buffer is None:
+            shuffle_buffer = self.shuffle_buffer
+        shuffle_buffer = check_int("shuffle_buffer", shuffle_buffer, 1)
+
+        ds = self._uint8_clips(
+            seed=seed,
+            shuffle=shuffle,
+            epochs=epochs,
+            start_index=start_index,
+            cache=cache,
+            shuffle_buffer=shuffle_buffer,
+            num_parallel_calls=num_parallel_calls,
+            deterministic=deterministic,
+        )
         if batch_size is not None:
             ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
@@ -546,119 +599,122 @@ def assign_labels(names_and_classes, class_names=None, root_description="the roo
     return class_names, [index[cls] for _, cls in names_and_classes]
 
 
-# --------------------------------------------------------------------------- by name
+# --------------------------------------------------------------------------- folder walks
 
-TFDS_PREFIX = "tfds:"
+_warned_loops: set[str] = set()
+_warned_lock = threading.Lock()
 
 
-def source_kind(spec) -> str:
-    """What ``open_source`` would build for ``spec``: ``"tfds"``, ``"npy"``, ``"video"``
-    (one file), ``"videos"`` (a folder of videos) or ``"frames"`` (frame folders).
+def _identity(path) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of what ``path`` leads to (links followed), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
-    Raises:
-        DataError: one line, for a path that does not exist or holds nothing usable.
-    """
-    if isinstance(spec, str) and spec.startswith(TFDS_PREFIX):
-        if not spec[len(TFDS_PREFIX) :]:
-            raise DataError(f"data {spec!r} names no TFDS data set (expected tfds:NAME)")
-        return "tfds"
-    path = os.path.expanduser(os.fspath(spec))
-    if not os.path.exists(path):
-        raise DataError(f"data path {path!r} does not exist")
-    if os.path.isfile(path):
-        lower = path.lower()
-        if lower.endswith(".npy"):
-            return "npy"
-        if lower.endswith(VIDEO_EXTENSIONS):
-            return "video"
-        raise DataError(
-            f"data file {path!r} is neither a .npy array nor a video "
-            f"({', '.join(VIDEO_EXTENSIONS)})"
+
+def _direct_tree(root: str) -> tuple[set, set]:
+    """The identities of the folders and files reached from ``root`` without a link."""
+    folders, files = {_identity(root)}, set()
+    stack = [root]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            ident = (st.st_dev, st.st_ino)
+            if stat.S_ISDIR(st.st_mode):
+                if ident not in folders:  # (a bind mount can lead back)
+                    folders.add(ident)
+                    stack.append(entry.path)
+            else:
+                files.add(ident)
+    return folders, files
+
+
+def _warn_loop(link: str, target: str, warn: bool) -> None:
+    key = os.path.abspath(link)
+    with _warned_lock:
+        first = warn and key not in _warned_loops
+        if first:
+            _warned_loops.add(key)
+    if first:
+        logger.warning(
+            "keras_vgan.data: not following %r: it leads back to %r, a folder above it "
+            "(a symlink loop)",
+            link,
+            target,
         )
-    if not os.path.isdir(path):
-        raise DataError(f"data path {path!r} is neither a file nor a folder")
-    images = False
-    for _, _dirs, files in os.walk(path, followlinks=True):
-        lower = [f.lower() for f in files if not f.startswith(".")]
-        if any(f.endswith(VIDEO_EXTENSIONS) for f in lower):
-            return "videos"
-        images = images or any(f.endswith(IMAGE_EXTENSIONS) for f in lower)
-    if images:
-        return "frames"
-    raise DataError(
-        f"data folder {path!r} holds no videos ({', '.join(VIDEO_EXTENSIONS)}) "
-        "and no folders of image frames"
-    )
 
 
-def open_source(spec, **kwargs):
-    """Builds the source for a path or name, as ``python -m training --data`` does.
+def walk_folders(root, *, sort_key=None, warn: bool = True):
+    """Walks ``root`` top-down, like ``os.walk(root, followlinks=True)``, but reaches
+    every folder and every file once.
 
-    ``spec`` is ``tfds:NAME`` (``TFDSVideos``), a ``.npy`` file (``MovingMNISTFile``),
-    a video file or a folder holding videos (``VideoFiles``), or a folder of frame
-    folders (``FrameFolders``).
+    Symbolic links are followed, except a link to a folder that also lies in the tree
+    without a link (it is walked there) or one already walked, and a link to a folder
+    above it (a loop: one warning line per loop and process). A file (a device and
+    inode) reached by several routes is listed once, at its route without a link when
+    it has one, else at the first; a link that leads nowhere is listed (its reader
+    reports it).
 
     Args:
-        spec: the path or ``tfds:NAME``.
-        **kwargs: arguments of that source (``frames``, ``size``, ``channels``,
-            ``stride``, ``start``, ``resize``, ``labels``, ...).
+        root: the folder.
+        sort_key: sort key of folder and file names (default: plain string order).
+        warn: log the loop warnings (False for quick checks that walk again later).
+
+    Yields:
+        ``(folder, file_names)`` per folder, sub-folders in ``sort_key`` order after
+        their parent: the names (sorted) of the files listed in ``folder``.
     """
-    kind = source_kind(spec)
-    if kind == "tfds":
-        from keras_vgan.data.tfds_source import TFDSVideos
-
-        return TFDSVideos(spec[len(TFDS_PREFIX) :], **kwargs)
-    path = os.path.expanduser(os.fspath(spec))
-    if kind == "npy":
-        from keras_vgan.data.moving_mnist_file import MovingMNISTFile
-
-        if kwargs.pop("labels", False):
-            raise DataError(f"{path!r} is a Moving MNIST array: it has no class labels")
-        return MovingMNISTFile(path, **kwargs)
-    if kind == "frames":
-        from keras_vgan.data.frame_folders import FrameFolders
-
-        return FrameFolders(path, **kwargs)
-    from keras_vgan.data.video_files import VideoFiles
-
-    return VideoFiles(path, **kwargs)
-
-
-_OPENED: collections.OrderedDict = collections.OrderedDict()
-
-
-def _fingerprint(spec) -> tuple:
-    """What must be unchanged for an opened source to be reused: names, sizes, times."""
-    if isinstance(spec, str) and spec.startswith(TFDS_PREFIX):
-        return ()
-    path = os.path.expanduser(os.fspath(spec))
-    entries = []
-    for folder, dirs, files in os.walk(path, followlinks=True) if os.path.isdir(path) else []:
-        dirs.sort()
-        for f in sorted(files):
+    root = os.fspath(root)
+    root_id = _identity(root)
+    if root_id is None:
+        return
+    key = sort_key or (lambda name: name)
+    direct_folders, direct_files = _direct_tree(root)
+    seen_folders, seen_files = {root_id}, set()
+    stack = [(root, ((root_id, root),), False)]  # (folder, route from the root, via a link)
+    while stack:
+        folder, route, via_link = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: key(e.name))
+        except OSError:
+            continue  # as os.walk: an unreadable folder holds nothing
+        names, subfolders = [], []
+        for entry in entries:
             try:
-                st = os.stat(os.path.join(folder, f))
-                entries.append((folder, f, st.st_size, st.st_mtime_ns))
+                linked = via_link or entry.is_symlink()
+                is_folder = entry.is_dir()
             except OSError:
-                entries.append((folder, f, -1, -1))
-    if not entries:
-        st = os.stat(path)
-        entries.append((path, st.st_size, st.st_mtime_ns))
-    return tuple(entries)
-
-
-def open_source_cached(spec, **kwargs):
-    """``open_source``, reusing the source opened with the same arguments while the
-    files are unchanged (so a program that checks its data before training probes each
-    file once)."""
-    key = (os.fspath(spec), tuple(sorted(kwargs.items())))
-    fingerprint = _fingerprint(spec)
-    hit = _OPENED.get(key)
-    if hit is not None and hit[0] == fingerprint:
-        _OPENED.move_to_end(key)
-        return hit[1]
-    source = open_source(spec, **kwargs)
-    _OPENED[key] = (fingerprint, source)
-    while len(_OPENED) > 4:
-        _OPENED.popitem(last=False)
-    return source
+                linked, is_folder = True, False
+            ident = _identity(entry.path)
+            if is_folder:
+                if ident is None:
+                    continue  # gone since it was listed
+                above = next((path for i, path in route if i == ident), None)
+                if above is not None:
+                    _warn_loop(entry.path, above, warn)
+                elif ident in seen_folders or (linked and ident in direct_folders):
+                    continue  # walked (or to be walked) by another route
+                else:
+                    seen_folders.add(ident)
+                    subfolders.append((entry.path, (*route, (ident, entry.path)), linked))
+                continue
+            if ident is not None:
+                if (linked and ident in direct_files) or ident in seen_files:
+                    continue  # listed at another route
+                seen_files.add(ident)
+            names.append(entry.name)
+        yield folder, names
+        stack.extend(reversed(subfolders))
