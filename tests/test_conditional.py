@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from zoo_case import FRAMES, SIZE, check_video, clips, dataset, fit_changes_weights, round_trip
 
-from keras_vgan import presets
+from keras_vgan import builders, presets
+from keras_vgan import config as config_lib
 from keras_vgan.engine import VideoGAN
 from keras_vgan.layers.conditioning import ProjectionHead
 from keras_vgan.models import (
@@ -18,6 +18,16 @@ from keras_vgan.models import (
     MoCoGANGenerator,
     TGANDiscriminator,
     TGANGenerator,
+)
+from tests.helpers import (
+    FRAMES,
+    SIZE,
+    check_video,
+    clips,
+    dataset,
+    noise,
+    run_generator_test,
+    run_serialization_test,
 )
 
 K = 3  # classes
@@ -63,9 +73,12 @@ def test_conditional_training_sampling_and_round_trip(family, tmp_path):
     gan = build(family, d_norm="spectral" if family == "tgan" else "batch")
     labels = np.array([0, 1, 2, 1], "int32")
     # Every weight moves, the label embedding and the projection included.
-    fit_changes_weights(
+    run_generator_test(
         gan,
         dataset(labels=labels),
+        noise(gan, 3),
+        (3, FRAMES, SIZE, SIZE, 1),
+        labels=np.array([2, 0, 1], "int32"),
         loss="hinge" if family == "tgan" else "non_saturating",
         may_stay=("head/bias",),
     )
@@ -80,7 +93,7 @@ def test_conditional_training_sampling_and_round_trip(family, tmp_path):
     np.testing.assert_array_equal(
         gan.generate(z).numpy(), gan.generate(z, labels=[0, 1, 2]).numpy()
     )
-    round_trip(gan, tmp_path, z, video=clips(3), labels=np.array([2, 0, 1], "int32"))
+    run_serialization_test(gan, tmp_path, z, video=clips(3), labels=np.array([2, 0, 1], "int32"))
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -115,9 +128,9 @@ def test_conditional_presets_build_and_read_labelled_data(preset):
     config = dataclasses.replace(
         presets.get_preset(preset), frames=4, size=16, width=4, depth=2, batch_size=2
     )
-    gan = presets.build_gan(config)
+    gan = builders.build_gan(config)
     assert gan.conditional and gan.generator.num_classes == config.num_classes
-    clips_, labels = next(iter(presets.build_train_dataset(config)))
+    clips_, labels = next(iter(builders.build_train_dataset(config)))
     assert clips_.shape == (2, 4, 16, 16, config.channels) and labels.shape == (2,)
     assert np.all((labels.numpy() >= 0) & (labels.numpy() < config.num_classes))
 
@@ -127,8 +140,10 @@ def test_config_validation_of_classes_and_norms():
     with pytest.raises(
         ValueError, match="num_classes=10 does not match the labels of data='shapes'"
     ):
-        presets.validate_config(dataclasses.replace(base, num_classes=10))
+        config_lib.validate_config(dataclasses.replace(base, num_classes=10))
     with pytest.raises(ValueError, match="num_classes=-1 must be an integer >= 0"):
-        presets.validate_config(dataclasses.replace(base, num_classes=-1))
+        config_lib.validate_config(dataclasses.replace(base, num_classes=-1))
     with pytest.raises(ValueError, match="d_norm='spectral' is not one of"):
-        presets.validate_config(dataclasses.replace(presets.get_preset("quick"), d_norm="spectral"))
+        config_lib.validate_config(
+            dataclasses.replace(presets.get_preset("quick"), d_norm="spectral")
+        )

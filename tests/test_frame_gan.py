@@ -2,21 +2,22 @@
 
 import numpy as np
 import pytest
-from zoo_case import (
+
+from keras_vgan.engine import VideoGAN
+from keras_vgan.models import FrameDiscriminator, FrameGenerator
+from tests.helpers import (
     FRAMES,
     SIZE,
     check_video,
     clips,
     dataset,
-    fit_changes_weights,
     noise,
-    round_trip,
+    run_generator_test,
+    run_serialization_test,
 )
 
-from keras_vgan.engine import VideoGAN
-from keras_vgan.models import FrameDiscriminator, FrameGenerator
-
 D = 6  # per-frame latent
+CLIPS = (2, FRAMES, SIZE, SIZE, 1)  # what generate(noise(gan)) gives
 
 
 def tiny(d_norm="batch", channels=1, **kwargs):
@@ -57,8 +58,8 @@ def test_discriminator_judges_single_frames(norm):
 def test_wgan_gp_on_per_frame_logits():
     # [B, T] logits: the penalty differentiates the per-clip mean of the frame logits.
     gan = tiny(d_norm="layer")
-    history = fit_changes_weights(
-        gan, dataset(), loss="wgan", gp_weight=10.0, may_stay=("head/bias",)
+    history = run_generator_test(
+        gan, dataset(), noise(gan), CLIPS, loss="wgan", gp_weight=10.0, may_stay=("head/bias",)
     )
     assert history["gp"][-1] > 0
 
@@ -66,9 +67,11 @@ def test_wgan_gp_on_per_frame_logits():
 def test_fit_then_keras_round_trip(tmp_path):
     gan = tiny(d_norm="spectral", ema_decay=0.9)
     # While every hinge is active the last bias's gradients from real and fake cancel.
-    history = fit_changes_weights(gan, dataset(), loss="hinge", may_stay=("head/bias",))
+    history = run_generator_test(
+        gan, dataset(), noise(gan), CLIPS, loss="hinge", may_stay=("head/bias",)
+    )
     assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
-    round_trip(gan, tmp_path, noise(gan), video=clips(2))
+    run_serialization_test(gan, tmp_path, noise(gan), video=clips(2))
 
 
 def test_bad_geometry_names_the_value():

@@ -2,21 +2,22 @@
 
 import numpy as np
 import pytest
-from zoo_case import (
+
+from keras_vgan.engine import VideoGAN
+from keras_vgan.models import TGANDiscriminator, TGANGenerator
+from tests.helpers import (
     FRAMES,
     SIZE,
     check_video,
     clips,
     dataset,
-    fit_changes_weights,
     noise,
-    round_trip,
+    run_generator_test,
+    run_serialization_test,
 )
 
-from keras_vgan.engine import VideoGAN
-from keras_vgan.models import TGANDiscriminator, TGANGenerator
-
 LATENT, FRAME_LATENT = 8, 6
+CLIPS = (2, FRAMES, SIZE, SIZE, 1)  # what generate(noise(gan)) gives
 
 
 def tiny_generator(channels=1, **kwargs):
@@ -70,8 +71,8 @@ def test_spectral_norm_holds_the_critic_layers_to_unit_spectral_norm():
 
 def test_fit_with_wgan_gp():
     gan = tiny(d_norm="layer", d_steps=2)
-    history = fit_changes_weights(
-        gan, dataset(), loss="wgan", gp_weight=10.0, may_stay=("head/bias",)
+    history = run_generator_test(
+        gan, dataset(), noise(gan), CLIPS, loss="wgan", gp_weight=10.0, may_stay=("head/bias",)
     )
     assert history["gp"][-1] > 0
     assert int(gan.d_optimizer.iterations.numpy()) == 4
@@ -80,8 +81,8 @@ def test_fit_with_wgan_gp():
 def test_fit_with_hinge_and_spectral_norm_then_keras_round_trip(tmp_path):
     gan = tiny(ema_decay=0.9)
     # While every hinge is active the last bias's gradients from real and fake cancel.
-    fit_changes_weights(gan, dataset(), loss="hinge", may_stay=("head/bias",))
-    round_trip(gan, tmp_path, noise(gan), video=clips(2))
+    run_generator_test(gan, dataset(), noise(gan), CLIPS, loss="hinge", may_stay=("head/bias",))
+    run_serialization_test(gan, tmp_path, noise(gan), video=clips(2))
 
 
 def test_bad_arguments_name_the_value():
