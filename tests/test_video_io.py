@@ -131,6 +131,25 @@ def test_mp4_round_trip(tmp_path):
     assert video_io.read_video(path, max_frames=3).shape == (3, H, W, 3)
 
 
+def test_video_reader_seeks_strides_and_fails_in_one_line(tmp_path):
+    # Frame k is flat grey 20 + 25 k: its index survives the lossy codec.
+    levels = 20 + 25 * np.arange(T)
+    v = np.broadcast_to(levels[:, None, None, None], (T, H, W, 3)).astype(np.uint8)
+    path = video_io.write_mp4(tmp_path / "index.mp4", v)
+    with video_io.VideoReader(path) as video:
+        assert video.frame_count == T and video.fps == 8
+        frames = list(video.frames(start=1, stride=3))  # frames 1, 4, 7
+    assert [f.shape for f in frames] == [(H, W, 3)] * 3
+    np.testing.assert_allclose([f.mean() for f in frames], levels[[1, 4, 7]], atol=4)
+    with video_io.VideoReader(path) as video:
+        assert len(list(video.frames(count=2))) == 2 and video.count_remaining() == T - 2
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 10)
+    with pytest.raises(OSError) as info:
+        video_io.VideoReader(junk)
+    assert str(info.value) == f"cannot open video {str(junk)!r} with OpenCV"
+
+
 def test_mp4_grayscale_and_odd_size(tmp_path):
     v = _ramp_gray()[:, :31, :39]
     path = tmp_path / "gray.mp4"
