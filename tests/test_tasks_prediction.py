@@ -8,14 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_vgan.models.prediction import (
-    ClipDiscriminator,
-    Conv3DPredictor,
-    ConvLSTMPredictor,
-    copy_last_frame,
-)
+from keras_vgan.layers import ClipDiscriminator
+from keras_vgan.models.prediction import Conv3DPredictor, ConvLSTMPredictor, copy_last_frame
 from keras_vgan.tasks import VideoTaskGAN, discriminator_view, temporal_difference_loss, unpack_pair
-from tests.task_case import SIZE, overfit, pairs, round_trip, snapshot
+from tests.helpers import SIZE, overfit, pairs, run_serialization_test, snapshot
 
 K, N = 3, 3
 
@@ -72,7 +68,7 @@ def test_round_trip_keeps_outputs_compile_settings_and_roll_out(tmp_path):
     gan = task_gan(Conv3DPredictor)
     gan.compile(l2_weight=1.0, adv_weight=0.05)
     x, _ = pairs("prediction", n=2, context_frames=K)
-    loaded = round_trip(gan, tmp_path, x)
+    loaded = run_serialization_test(gan, tmp_path, x)
     assert loaded.get_compile_config()["l2_weight"] == 1.0
     np.testing.assert_array_equal(
         np.asarray(loaded.generate(x, frames=5)), np.asarray(gan.generate(x, frames=5))

@@ -7,11 +7,11 @@ import pytest
 import tensorflow as tf
 
 from keras_vgan.data import pairs as pairs_lib
+from keras_vgan.layers import ClipDiscriminator
 from keras_vgan.models.enhancement import VideoEnhancer
 from keras_vgan.models.interpolation import FrameInterpolator, linear_blend
-from keras_vgan.models.prediction import ClipDiscriminator
 from keras_vgan.tasks import VideoTaskGAN, task_baselines
-from tests.task_case import SIZE, overfit, pairs, round_trip
+from tests.helpers import SIZE, overfit, pairs, run_serialization_test
 
 FRAMES = 5
 
@@ -55,7 +55,7 @@ def test_enhancer_shapes_and_round_trip(tmp_path, degrade):
     if degrade == "x2":
         gan = VideoTaskGAN(g, ClipDiscriminator(FRAMES, SIZE, 1, (4, 8)), "none", ema_decay=0.5)
         gan.compile()
-        round_trip(gan, tmp_path, x)
+        run_serialization_test(gan, tmp_path, x)
         with pytest.raises(ValueError, match="expected \\[B, T, 8, 8, 1\\]"):
             g(y)
 
@@ -68,7 +68,7 @@ def test_interpolator_keeps_key_frames_and_round_trips(tmp_path):
     np.testing.assert_allclose(out[:, ::2], x, atol=1e-6)  # key frames pass through
     gan = VideoTaskGAN(g, ClipDiscriminator(FRAMES, SIZE, 1, (4, 8)), "none", ema_decay=0.5)
     gan.compile(l2_weight=1.0)
-    round_trip(gan, tmp_path, x)
+    run_serialization_test(gan, tmp_path, x)
 
 
 @pytest.mark.parametrize("task", ["restoration", "interpolation"])

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_vgan import serving, video_io
+from keras_vgan import video_io
+from keras_vgan.export import endpoints
 from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
 from keras_vgan.tasks import VideoTaskGAN, task_baselines
-from tests.task_case import SIZE, overfit, pairs, round_trip, snapshot
+from tests.helpers import SIZE, changed, overfit, pairs, run_serialization_test, snapshot
 
 FRAMES = 4
 
@@ -29,8 +30,8 @@ def test_shapes_heads_and_bad_input():
     source = np.random.default_rng(0).uniform(-1, 1, (2, 7, SIZE, SIZE, 3)).astype("float32")
     out = np.asarray(g(source))  # any clip length, 3 -> 1 channels
     assert out.shape == (2, 7, SIZE, SIZE, 1) and np.all(np.abs(out) <= 1)
-    assert serving.task_endpoint_name(g) == "translate"
-    assert serving.task_input_shape(g) == (FRAMES, SIZE, SIZE, 3)
+    assert endpoints.task_endpoint_name(g) == "translate"
+    assert endpoints.task_input_shape(g) == (FRAMES, SIZE, SIZE, 3)
     d = TranslationDiscriminator(FRAMES, SIZE, in_channels=3, channels=1, widths=(4, 8))
     heads = d(np.concatenate([source[:, :FRAMES], out[:, :FRAMES]], axis=-1))
     # 2D PatchGAN: 4x4 patches per frame, 4 frames; 3D: 2 frames x 4x4 patches.
@@ -64,16 +65,15 @@ def test_round_trip_and_a_few_steps_move_both_heads(tmp_path):
     history = gan.fit(tf.data.Dataset.from_tensors((x, y)).repeat(2), verbose=0).history
     assert {"d_loss", "g_loss", "l1", "temporal"} <= set(history)
     assert all(np.all(np.isfinite(v)) for v in history.values())
-    gen_vars = gan.generator.trainable_variables
-    assert all(not np.allclose(a, v.numpy()) for a, v in zip(g0, gen_vars, strict=True))
+    assert all(changed(g0, gan.generator.trainable_variables))
     # Both the frame and the video head of the discriminator learn.
     d = gan.discriminator
-    moved = {id(v) for v, a in zip(d.trainable_variables, d0, strict=True)
-             if not np.allclose(a, v.numpy())}  # fmt: skip
+    moved = {id(v) for v, m in zip(d.trainable_variables, changed(d0, d.trainable_variables),
+                                   strict=True) if m}  # fmt: skip
     video = {id(v) for v in d.video.trainable_variables}
     frame = {id(v) for v in d.frame_head.trainable_variables}
     assert moved == {id(v) for v in d.trainable_variables} and video and frame <= moved
-    loaded = round_trip(gan, tmp_path, x)
+    loaded = run_serialization_test(gan, tmp_path, x)
     assert loaded.get_compile_config()["temporal_weight"] == 1.0
 
 
@@ -108,7 +108,7 @@ def test_training_program_trains_the_preset_and_evaluation_prints_the_table(tmp_
     from training.cli import main
 
     config = presets.get_preset("translate_edges_moving_mnist")
-    assert config.temporal_weight > 0 and presets.task_of(config) == "translation"
+    assert config.temporal_weight > 0 and config.family.task == "translation"
     assert main([*TINY, "--logdir", str(tmp_path), "--run-name", "t"]) == 0
     (run_dir,) = [str(p) for p in tmp_path.iterdir()]
     assert runs.load_run_config(run_dir).model == "translate"
@@ -144,7 +144,7 @@ def test_saved_model_has_a_translate_signature_equal_to_keras(tmp_path):
     from keras_vgan.export import export_saved_model
 
     model = task_gan()
-    assert set(serving.endpoints(model)) == {"serving_default", "translate"}
+    assert set(endpoints.endpoints_of(model)) == {"serving_default", "translate"}
     path = export_saved_model(model, str(tmp_path / "t" / "1"))
     source = np.random.default_rng(0).uniform(-1, 1, (2, FRAMES, SIZE, SIZE, 1)).astype("float32")
     out = tf.saved_model.load(path).signatures["translate"](frames=tf.constant(source))["video"]
