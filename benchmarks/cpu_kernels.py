@@ -13,8 +13,8 @@ Two choices are made by shape in ``keras_vgan/layers/blocks.py``:
   forward op and forward + both gradients, direct against sub-pixel, over output
   channel counts, at a training shape (batch 8, input 16x32x32x32: the VGAN
   paper generator's last up block before its heads).
-* ``MATMUL_MAX_POSITIONS``: a transposed conv whose input has at most that many
-  positions (T*H*W) runs as one matmul + overlap-add
+* ``MATMUL_MAX_ROWS``: a transposed conv whose input has at most that many
+  rows (B*T*H*W) runs as one matmul + overlap-add
   (``conv3d_transpose_x2_matmul``). Table 2 times the forward op at batch 1
   (inference) and forward + gradients at batch 8 (training), direct against
   matmul, over input sizes with 512 -> 256 channels (the generator's first block).
@@ -116,10 +116,10 @@ def main(argv=None):
         print()
         print(
             f"Table 2: coarse transposed conv 4x4x4/2, 512 -> 256 channels (ms, median of "
-            f"{args.reps}); blocks.MATMUL_MAX_POSITIONS = {blocks.MATMUL_MAX_POSITIONS}"
+            f"{args.reps}); blocks.MATMUL_MAX_ROWS = {blocks.MATMUL_MAX_ROWS}"
         )
         print(
-            "| input TxHxW | positions | b1 fwd direct | b1 fwd matmul | speed-up "
+            "| input TxHxW | rows at b1 | b1 fwd direct | b1 fwd matmul | speed-up "
             "| b8 fwd+bwd direct | b8 fwd+bwd matmul | speed-up |"
         )
         print("|---|---|---|---|---|---|---|---|")

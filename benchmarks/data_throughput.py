@@ -75,10 +75,10 @@ def training_clips_per_second(steps, batch):
     import numpy as np
     import tensorflow as tf
 
-    from keras_vgan import presets
+    from keras_vgan import builders, presets
 
     config = dataclasses.replace(presets.get_preset("vgan_paper"), batch_size=batch)
-    gan = presets.build_gan(config)
+    gan = builders.build_gan(config)
     shape = (batch, config.frames, config.size, config.size, config.channels)
     x = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
     ds = tf.data.Dataset.from_tensors(x).repeat()

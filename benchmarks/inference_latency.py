@@ -6,7 +6,7 @@ Run by hand (never part of the test suite)::
     .venv/bin/python benchmarks/inference_latency.py --preset quick --reps 10
     .venv/bin/python benchmarks/inference_latency.py --formats saved_model,tflite_fp32
 
-For each preset the generator is built with ``presets.build_gan`` (untrained
+For each preset the generator is built with ``builders.build_gan`` (untrained
 weights: latency does not depend on them), exported with
 ``keras_vgan.export`` to a temporary directory and run in each runtime:
 
@@ -126,11 +126,11 @@ def measure(preset, args, matmul):
     import keras
     from train_throughput import analytic_flops
 
-    from keras_vgan import presets
+    from keras_vgan import builders, presets
 
     config = presets.get_preset(preset)
     keras.utils.set_random_seed(0)
-    gan = presets.build_gan(dataclasses.replace(config, batch_size=args.batch))
+    gan = builders.build_gan(dataclasses.replace(config, batch_size=args.batch))
     flops = analytic_flops(gan.ema_generator)  # per clip
     analytic = flops / (matmul * 1e9)
     shape = f"{config.frames}x{config.size}x{config.size}x{config.channels}"

@@ -30,7 +30,7 @@ import keras_vgan  # noqa: E402, F401, I001  (oneDNN on before TensorFlow loads)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_vgan import presets  # noqa: E402
+from keras_vgan import builders, presets  # noqa: E402
 from keras_vgan.metrics.reconstruction import evaluate_predictor, format_table  # noqa: E402
 from keras_vgan.tasks import task_baselines  # noqa: E402
 
@@ -64,7 +64,7 @@ def main(argv=None):
 
     config0 = dataclasses.replace(presets.get_preset(f"{MODELS[0]}_moving_mnist"), size=args.size)
     held_out = list(
-        presets.build_task_pairs(
+        builders.build_task_pairs(
             config0, seed=args.eval_seed, split="test", num_clips=args.clips, batch_size=32
         )
     )
@@ -76,11 +76,11 @@ def main(argv=None):
     for model in args.models.split(","):
         config = dataclasses.replace(presets.get_preset(f"{model}_moving_mnist"), size=args.size)
         keras.utils.set_random_seed(config.seed)
-        gan = presets.build_gan(config)
+        gan = builders.build_gan(config)
         budget = CPUBudget(args.budget_cpu_s)
         wall = time.time()
         gan.fit(
-            presets.build_task_pairs(config),
+            builders.build_task_pairs(config),
             epochs=10_000,
             steps_per_epoch=50,
             callbacks=[budget],

@@ -108,8 +108,9 @@ def evaluate_all(workdir, models, num_clips, seed, batch_size=128):
     import numpy as np
 
     import keras_vgan  # noqa: F401  (registers the serialisable classes)
+    from keras_vgan.builders import build_gan
+    from keras_vgan.config import TrainConfig
     from keras_vgan.metrics import evaluation
-    from keras_vgan.presets import TrainConfig, build_gan
 
     timings = {}
     path = os.path.join(workdir, "timings.json")

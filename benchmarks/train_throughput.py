@@ -7,7 +7,7 @@ Run by hand (never part of the test suite)::
 
 Defaults are the VGAN paper configuration: 32 frames of 64x64x3, generator
 widths 512-256-128-64 (``--width 64 --depth 4``), batch 8, built with
-``presets.build_gan`` from ``--preset vgan_paper``.
+``builders.build_gan`` from ``--preset vgan_paper``.
 
 ``--model frame_gan|tgan|mocogan`` measures another family of
 ``keras_vgan.models`` at the same clip size and widths (its RGB-shapes preset
@@ -52,6 +52,11 @@ FLOP convention (analytic, from layer shapes, see ``analytic_flops``):
   i.e. ``4 G + 8 D`` forward passes' worth (each extra ``d_steps`` adds
   ``1 G + 6 D``). The D phase's first-layer input gradient on real data is
   not needed but is counted (the convention is per phase, not per op).
+* a gradient penalty (WGAN-GP ``gp_weight`` or R1 ``r1_gamma``) adds ``6 D``
+  per D step: D forward on its input (1x), the input gradient (1x), and the
+  double backpropagation through both, which differentiates the
+  input-gradient graph and the forward graph again (input and weight
+  gradients of each: 4x).
 """
 
 import argparse
@@ -108,6 +113,12 @@ def _parse_args(argv=None):
         "--device-info",
         action="store_true",
         help="(kept for old command lines: the runtime facts are always printed)",
+    )
+    p.add_argument(
+        "--matmul-max-rows",
+        type=int,
+        default=None,
+        help="override blocks.MATMUL_MAX_ROWS (A/B of the matmul form of coarse transposed convs)",
     )
     p.add_argument(
         "--ab-onednn",
@@ -238,9 +249,9 @@ def analytic_flops(model_or_layers, input_shape=None, batch=1, by_layer=False):
     return (total, per_layer) if by_layer else total
 
 
-def step_flops(g_forward, d_forward, d_steps=1):
+def step_flops(g_forward, d_forward, d_steps=1, penalty=False):
     """Training-step FLOPs from per-batch forward FLOPs (see the module docstring)."""
-    d_phase = g_forward + 3 * d_forward + 3 * d_forward
+    d_phase = g_forward + 3 * d_forward + 3 * d_forward + (6 * d_forward if penalty else 0)
     g_phase = 3 * g_forward + 2 * d_forward
     return d_steps * d_phase + g_phase
 
@@ -329,8 +340,8 @@ def main(argv=None):
     if len(summary) > 1:
         print()
         print(
-            "model zoo training throughput (same clip size; step = d_steps x (1G+6D) + 3G+2D;"
-            " conv/dense FLOPs only)"
+            "model zoo training throughput (same clip size; step = d_steps x (1G+6D"
+            " [+6D with a gradient penalty]) + 3G+2D; conv/dense FLOPs only)"
         )
         head = ("model", "preset", "d_steps", "G GF/clip", "D GF/clip", "step GF", "s/step")
         head += ("clips/s", "GFLOP/s", "of matmul")
@@ -397,11 +408,13 @@ def measure(args, preset):
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     import keras
 
-    from keras_vgan import presets
+    from keras_vgan import builders, presets
     from keras_vgan.layers import blocks
 
     if args.no_subpixel:
         blocks.SUBPIXEL_MAX_CHANNELS = 0  # read at trace time by the Subpixel* layers
+    if args.matmul_max_rows is not None:
+        blocks.MATMUL_MAX_ROWS = args.matmul_max_rows  # read at trace time too
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
@@ -423,11 +436,12 @@ def measure(args, preset):
     probe = matmul_probe(args.matmul_size)
     mm_rates = [probe() for _ in range(args.matmul_reps)]
 
-    gan = presets.build_gan(config)
+    gan = builders.build_gan(config)
     g_fwd, g_layers = analytic_flops(gan.generator, batch=args.batch, by_layer=True)
     clip = (config.frames, config.size, config.size, config.channels)
     d_fwd, d_layers = analytic_flops(gan.discriminator, clip, batch=args.batch, by_layer=True)
-    flops = step_flops(g_fwd, d_fwd, config.d_steps)
+    penalty = bool(config.gp_weight or config.r1_gamma)
+    flops = step_flops(g_fwd, d_fwd, config.d_steps, penalty)
 
     rng = np.random.default_rng(0)
     batch = rng.uniform(-1, 1, (args.batch,) + clip).astype("float32")
@@ -470,6 +484,7 @@ def measure(args, preset):
         ),
         ("dtype policy", keras.config.dtype_policy().name),
         ("sub-pixel path", f"thin 3D convs with <= {blocks.SUBPIXEL_MAX_CHANNELS} channels"),
+        ("matmul path", f"coarse transposed convs with <= {blocks.MATMUL_MAX_ROWS} B*T*H*W rows"),
         (
             "G forward",
             f"{g_fwd / 1e9:9.2f} GFLOP per batch ({g_fwd / args.batch / 1e9:.3f} per clip)",
@@ -478,7 +493,11 @@ def measure(args, preset):
             "D forward",
             f"{d_fwd / 1e9:9.2f} GFLOP per batch ({d_fwd / args.batch / 1e9:.3f} per clip)",
         ),
-        ("step FLOPs", f"{flops / 1e9:9.2f} GFLOP  (= {config.d_steps}x(1G+6D) + 3G+2D)"),
+        (
+            "step FLOPs",
+            f"{flops / 1e9:9.2f} GFLOP  (= {config.d_steps}x(1G+{12 if penalty else 6}D) + 3G+2D"
+            f"{'; gradient penalty 6D per D step' if penalty else ''})",
+        ),
         ("warm-up", f"{args.warmup} steps in {warm_s:.1f} s (tracing included)"),
         (
             "time per step",
