@@ -145,7 +145,8 @@ def test_grpc_request_and_rest_body_validate_against_the_signature(tmp_path):
 
 
 def test_task_model_gets_a_named_endpoint(tmp_path):
-    from keras_vgan.models.prediction import ClipDiscriminator, Conv3DPredictor
+    from keras_vgan.layers import ClipDiscriminator
+    from keras_vgan.models.prediction import Conv3DPredictor
     from keras_vgan.tasks import VideoTaskGAN
 
     predictor = Conv3DPredictor(3, 3, size=16, channels=1, widths=(4, 8), translator_width=4)

@@ -2,7 +2,10 @@
 
 A block is convolution -> optional normalisation -> activation. One class
 serves both ranks: ``rank=3`` works on videos ``[B, T, H, W, C]``, ``rank=2``
-on images ``[B, H, W, C]``.
+on images ``[B, H, W, C]``. ``down_block`` picks a discriminator level
+(``LeakyDownBlock`` when not activation-normalised, else ``DownBlock``) and
+``logit_head`` the convolution to logits; ``leaky`` and ``bounded`` are the
+activations the task networks write as functions.
 
 ``SubpixelConv3DTranspose`` and ``SubpixelConv3D`` are Keras' 3D convolutions
 (same weights, config and outputs up to float rounding) that compute a 4x4x4
@@ -18,8 +21,68 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-NORMS = ("batch", "layer", "none")
+from keras_vgan.layers.checks import D_NORMS, NORMS, check_norm  # noqa: F401 (norm names)
+
 ACTIVATIONS = ("relu", "leaky_relu", "none")
+
+
+def dcgan_init():
+    """The DCGAN weight initialiser, N(0, 0.02) (Radford et al. 2016).
+
+    A fresh instance per layer, created after the user's seed is set (a
+    module-level instance would take its seed at import time).
+    """
+    return keras.initializers.RandomNormal(stddev=0.02)
+
+
+def default_widths(width, depth, reverse=False):
+    """Channel widths of a pyramid: ``width * 2**(depth-1) ... width`` (generator order)."""
+    widths = tuple(int(width) * 2 ** (depth - 1 - i) for i in range(depth))
+    return tuple(reversed(widths)) if reverse else widths
+
+
+def leaky(x):
+    """LeakyReLU(0.2) written as ``max(x, 0.2 x)``.
+
+    TF's grappler remapper fails on the conv + BiasAdd + LeakyRelu fusion in these
+    training graphs ("Mutation::Apply error", and the pass is then skipped for the
+    whole step), so the networks never use Keras' LeakyReLU right after a biased conv.
+    """
+    return ops.maximum(x, 0.2 * x)
+
+
+def bounded(x):
+    """``clip(x, -1, 1)`` forward, identity gradient (straight-through).
+
+    The task generators' output layer: targets are mostly background (-1), which drives
+    a tanh output into saturation early, where the gradient vanishes and the few
+    digit pixels are never learned; the straight-through clip keeps outputs in
+    [-1, 1] and the gradient alive.
+    """
+    return x + ops.stop_gradient(ops.clip(x, -1.0, 1.0) - x)
+
+
+def conv_levels(widths, prefix, transpose=False):
+    """One 4x4 stride-2 ``Conv2D`` (or ``Conv2DTranspose``) per width, named ``{prefix}_{i}``.
+
+    The levels of the task networks' 2D encoders and decoders (no norm, DCGAN init).
+    """
+    conv_cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    return [
+        conv_cls(
+            w, 4, strides=2, padding="same", kernel_initializer=dcgan_init(), name=f"{prefix}_{i}"
+        )
+        for i, w in enumerate(widths)
+    ]
+
+
+def encode_levels(convs, x):
+    """``leaky(conv(x))`` through ``convs`` in turn; the features of every level, finest first."""
+    feats = []
+    for conv in convs:
+        x = leaky(conv(x))
+        feats.append(x)
+    return feats
 
 
 def make_norm(norm, rank=3, name=None):
@@ -31,13 +94,12 @@ def make_norm(norm, rank=3, name=None):
     over all of its non-batch axes (the choice for WGAN-GP critics, where batch
     statistics break the per-sample gradient penalty).
     """
+    check_norm(norm)
     if norm == "batch":
         return keras.layers.BatchNormalization(synchronized=True, momentum=0.9, name=name)
     if norm == "layer":
         return keras.layers.LayerNormalization(axis=tuple(range(-(rank + 1), 0)), name=name)
-    if norm == "none":
-        return None
-    raise ValueError(f"norm={norm!r} is not one of {NORMS}")
+    return None  # "none"
 
 
 def _activation(name):
@@ -336,7 +398,7 @@ class _ConvBlock(keras.layers.Layer):
             strides=strides,
             padding="same",
             use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            kernel_initializer=dcgan_init(),
             name="conv",
         )
         self.norm_layer = make_norm(norm, rank=rank, name="norm")
@@ -388,3 +450,74 @@ class DownBlock(_ConvBlock):
 
     def __init__(self, filters, activation="leaky_relu", **kwargs):
         super().__init__(filters, activation=activation, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class LeakyDownBlock(keras.layers.Layer):
+    """Strided convolution (with bias, optionally spectrally normalised) -> LeakyReLU(0.2).
+
+    The block of a discriminator level without activation normalisation;
+    ``rank`` 2 (images) or 3 (clips).
+    """
+
+    def __init__(self, filters, rank=3, spectral_norm=False, kernel_size=4, strides=2, **kwargs):
+        super().__init__(**kwargs)
+        if rank not in (2, 3):
+            raise ValueError(f"rank={rank!r} is not 2 or 3")
+        # === Config ===
+        self.filters = int(filters)
+        self.rank = rank
+        self.spectral_norm = bool(spectral_norm)
+        self.kernel_size = kernel_size
+        self.strides = strides
+        # === Layers ===
+        conv_cls = keras.layers.Conv2D if rank == 2 else SubpixelConv3D
+        conv = conv_cls(
+            self.filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            kernel_initializer=dcgan_init(),
+            name="conv",
+        )
+        self.conv = keras.layers.SpectralNormalization(conv, name="sn") if spectral_norm else conv
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+
+    def call(self, x, training=False):
+        return leaky(self.conv(x, training=training))
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            rank=self.rank,
+            spectral_norm=self.spectral_norm,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+        )
+        return config
+
+
+def down_block(filters, rank, norm, first=False, strides=2, name=None):
+    """A /2 block for a discriminator; the first block is never activation-normalised."""
+    if norm == "spectral" or norm == "none" or first:
+        return LeakyDownBlock(
+            filters, rank=rank, spectral_norm=norm == "spectral", strides=strides, name=name
+        )
+    return DownBlock(filters, rank=rank, norm=norm, strides=strides, name=name)
+
+
+def logit_head(kernel_size, rank, spectral, padding="valid"):
+    """One convolution to one logit per position (spectrally normalised if ``spectral``).
+
+    ``padding="valid"`` with the size of what is left of the pyramid gives one logit
+    per sample; ``"same"`` (PatchGAN) one per patch.
+    """
+    conv_cls = keras.layers.Conv2D if rank == 2 else keras.layers.Conv3D
+    head = conv_cls(1, kernel_size, padding=padding, kernel_initializer=dcgan_init(), name="head")
+    return keras.layers.SpectralNormalization(head, name="sn_head") if spectral else head

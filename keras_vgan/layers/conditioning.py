@@ -15,6 +15,8 @@ where ``psi`` is the unconditional head and ``V`` a learned class embedding
 import keras
 from keras import ops
 
+from keras_vgan.layers.blocks import dcgan_init
+
 
 def check_num_classes(num_classes):
     """``num_classes`` as an int >= 0 (0 = unconditional); one-line ValueError otherwise."""
@@ -69,7 +71,7 @@ class ProjectionHead(keras.layers.Layer):
         projection = keras.layers.Dense(
             self.channels,
             use_bias=False,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+            kernel_initializer=dcgan_init(),
             name="projection",
         )
         if self.spectral_norm:

@@ -1,28 +1,32 @@
-"""Generator and discriminator networks, one file per architecture family."""
+"""Generator and discriminator networks, one file per architecture family.
 
-from keras_vgan.models.conditional_vgan import (
-    ConditionalVGANDiscriminator,
-    ConditionalVGANGenerator,
-)
-from keras_vgan.models.enhancement import UNet3D, VideoEnhancer
-from keras_vgan.models.frame_gan import (
-    FrameDiscriminator,
-    FrameGenerator,
-    ImageDecoder,
-    ImageEncoder,
-)
+The families are leaves: a model file imports ``keras_vgan.layers`` (shared blocks,
+bodies and checks), never another family's file (tests/test_architecture.py). The
+shared bodies and ``ClipDiscriminator`` are re-exported here.
+"""
+
+from keras_vgan.layers.checks import check_geometry
+from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
+from keras_vgan.layers.patchgan import ClipDiscriminator
+from keras_vgan.layers.unet import UNet3D
+from keras_vgan.models.enhancement import VideoEnhancer
+from keras_vgan.models.frame_gan import FrameDiscriminator, FrameGenerator
 from keras_vgan.models.interpolation import FrameInterpolator, linear_blend
 from keras_vgan.models.mocogan import MoCoGANDiscriminator, MoCoGANGenerator
 from keras_vgan.models.prediction import (
-    ClipDiscriminator,
     Conv3DPredictor,
     ConvLSTMCell,
     ConvLSTMPredictor,
     copy_last_frame,
 )
-from keras_vgan.models.tgan import TGANDiscriminator, TGANGenerator, VideoEncoder
+from keras_vgan.models.tgan import TemporalUpBlock, TGANDiscriminator, TGANGenerator
 from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
-from keras_vgan.models.vgan import VGANDiscriminator, VGANGenerator, check_geometry
+from keras_vgan.models.vgan import (
+    ConditionalVGANDiscriminator,
+    ConditionalVGANGenerator,
+    VGANDiscriminator,
+    VGANGenerator,
+)
 
 __all__ = [
     "ClipDiscriminator",
@@ -46,6 +50,7 @@ __all__ = [
     "TranslationGenerator",
     "TGANDiscriminator",
     "TGANGenerator",
+    "TemporalUpBlock",
     "VGANDiscriminator",
     "VGANGenerator",
     "VideoEncoder",

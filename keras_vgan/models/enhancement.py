@@ -1,10 +1,11 @@
-"""Video restoration: x2 / x4 super-resolution and denoising, and the 3D U-Net they share.
+"""Video restoration: x2 / x4 super-resolution and denoising.
 
 ``VideoEnhancer`` follows the residual pattern of VSR networks (e.g. Kim et al.,
 VDSR, CVPR 2016, in 3D): the degraded clip is bilinearly up-sampled to the output
 size and a 3D U-Net over the whole clip (3D convolutions see neighbouring frames,
-so detail lost in one frame can come from the next) adds the residual. Trained
-with ``tasks.VideoTaskGAN(condition="none")`` next to a ``ClipDiscriminator``.
+so detail lost in one frame can come from the next; ``keras_vgan.layers.UNet3D``)
+adds the residual. Trained with ``tasks.VideoTaskGAN(condition="none")`` next to a
+``ClipDiscriminator``.
 
 Call signature: ``generator(degraded [B, T, H/scale, W/scale, C]) -> [B, T, H, W, C]``.
 """
@@ -12,56 +13,12 @@ Call signature: ``generator(degraded [B, T, H/scale, W/scale, C]) -> [B, T, H, W
 import keras
 from keras import ops
 
-from keras_vgan.models.frame_gan import check_positive
-from keras_vgan.models.prediction import bounded, check_frame_size, leaky
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class UNet3D(keras.layers.Layer):
-    """3D U-Net halving space (never time) at each level: ``[B, T, H, W, Cin] -> [B, T, H, W, out]``.
-
-    Encoder: a (3, 4, 4) convolution with stride (1, 2, 2) per width; decoder:
-    the transposed convolutions back, each joined to the encoder map of its size;
-    a final 3x3x3 convolution gives ``out_channels`` (linear).
-    """
-
-    def __init__(self, widths=(16, 32), out_channels=1, **kwargs):
-        super().__init__(**kwargs)
-        self.widths = tuple(int(w) for w in widths)
-        self.out_channels = int(out_channels)
-        init = keras.initializers.RandomNormal(stddev=0.02)
-        self.down = [
-            keras.layers.Conv3D(w, (3, 4, 4), strides=(1, 2, 2), padding="same",
-                                kernel_initializer=init, name=f"down_{i}")
-            for i, w in enumerate(self.widths)
-        ]  # fmt: skip
-        self.up = [
-            keras.layers.Conv3DTranspose(w, (3, 4, 4), strides=(1, 2, 2), padding="same",
-                                         kernel_initializer=init, name=f"up_{i}")
-            for i, w in enumerate(reversed(self.widths))
-        ]  # fmt: skip
-        self.head = keras.layers.Conv3D(self.out_channels, 3, padding="same", name="head")
-
-    def build(self, input_shape):
-        self.call(keras.KerasTensor(tuple(input_shape)))
-
-    def call(self, x):
-        skips = [x]
-        for conv in self.down:
-            x = leaky(conv(x))
-            skips.append(x)
-        skips.pop()
-        for deconv in self.up:
-            x = ops.concatenate([leaky(deconv(x)), skips.pop()], axis=-1)
-        return self.head(x)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.out_channels,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(widths=list(self.widths), out_channels=self.out_channels)
-        return config
+from keras_vgan import registry
+from keras_vgan.data.pairs import degrade_scale
+from keras_vgan.layers.blocks import bounded
+from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive
+from keras_vgan.layers.patchgan import ClipDiscriminator
+from keras_vgan.layers.unet import UNet3D
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -123,6 +80,12 @@ class VideoEnhancer(keras.Model):
         base = self.upsample(ops.cast(degraded, self.compute_dtype))
         return bounded(base + self.unet(base))
 
+    @property
+    def serving_input_shape(self):
+        """``(T, H / scale, W / scale, C)`` of one degraded clip (for the export endpoints)."""
+        s = self.size // self.scale
+        return (self.frames, s, s, self.channels)
+
     def compute_output_spec(self, degraded, training=False):
         return keras.KerasTensor(
             (degraded.shape[0], degraded.shape[1], self.size, self.size, self.channels)
@@ -138,3 +101,59 @@ class VideoEnhancer(keras.Model):
             widths=list(self.widths),
         )
         return config
+
+
+# ============================================================ registration
+def _check_config(config):
+    check_frame_size(config.size, config.depth)
+    if config.size % degrade_scale(config.degrade):
+        raise ValueError(f"size={config.size} must be a multiple of the {config.degrade} scale")
+
+
+def build_networks(config):
+    """An enhancer by the scale of ``degrade`` (1 for denoising) and a discriminator of
+    the output clip alone."""
+    widths = config.widths(finest_first=True)
+    clip = dict(size=config.size, channels=config.channels)
+    generator = VideoEnhancer(
+        frames=config.frames,
+        scale=degrade_scale(config.degrade),
+        widths=widths,
+        name="generator",
+        **clip,
+    )
+    discriminator = ClipDiscriminator(
+        frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
+    )
+    return generator, discriminator
+
+
+def _bilinear(x, scale):
+    """Every frame of ``x`` ``[B, T, h, w, C]`` up-sampled bilinearly by ``scale``."""
+    x = ops.convert_to_tensor(x)
+    _, t, h, w, c = x.shape
+    frames = ops.image.resize(ops.reshape(x, (-1, h, w, c)), (h * scale, w * scale))
+    return ops.reshape(frames, (-1, t, h * scale, w * scale, c))
+
+
+def baselines(stride=None, scale=1):
+    """``bilinear`` up-sampling by ``scale``; for denoising (``scale=1``) ``identity``,
+    the noisy input itself."""
+    if scale == 1:
+        return {"identity": ops.convert_to_tensor}
+    return {"bilinear": lambda x: _bilinear(x, scale)}
+
+
+registry.register(
+    registry.ModelFamily(
+        name="enhance",
+        build=build_networks,
+        generators=(VideoEnhancer,),
+        check=_check_config,
+        serving=registry.Serving("frames", "enhance"),
+        d_norms=D_NORMS,
+        task="restoration",
+        condition="none",
+        baselines=baselines,
+    )
+)

@@ -1,4 +1,4 @@
-"""Frame-independent DCGAN baseline, and the 2D DCGAN bodies other families reuse.
+"""Frame-independent DCGAN baseline.
 
 The baseline is a DCGAN (Radford et al. 2016) that knows nothing about time:
 the generator renders each of the ``T`` frames from its own independent
@@ -7,226 +7,31 @@ discriminator judges single frames (time folded into the batch again). It
 exists to show what temporal modelling buys: its frames are plausible images
 but consecutive frames are unrelated.
 
-``ImageDecoder`` (latent -> image) and ``ImageEncoder`` (image -> features)
-are the 2D DCGAN halves; TGAN and MoCoGAN render their frames with
-``ImageDecoder`` and MoCoGAN's image discriminator is an ``ImageEncoder``.
-Discriminator norms are those of ``layers.make_norm`` plus ``"spectral"``
-(spectral normalisation of every weight, Miyato et al. 2018, with
-``keras.layers.SpectralNormalization``, and no activation normalisation).
+Its halves are the 2D DCGAN bodies of ``keras_vgan.layers.dcgan``
+(``ImageDecoder`` renders each frame, ``ImageEncoder`` reads it), which TGAN
+and MoCoGAN share. Discriminator norms are those of ``layers.make_norm`` plus
+``"spectral"`` (spectral normalisation of every weight, Miyato et al. 2018).
 """
 
 import keras
 from keras import ops
 
-from keras_vgan.layers import DownBlock, SubpixelConv3D, UpBlock, make_norm
-from keras_vgan.layers.blocks import NORMS
+from keras_vgan import registry
+from keras_vgan.layers.blocks import logit_head
+from keras_vgan.layers.checks import (
+    D_NORMS,
+    check_geometry,
+    check_norm,
+    check_positive,
+    check_size,
+)
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
     check_num_classes,
     label_embedding,
     labels_vector,
 )
-
-D_NORMS = NORMS + ("spectral",)
-
-
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)
-
-
-def check_norm(norm, allowed=NORMS, name="norm"):
-    if norm not in allowed:
-        raise ValueError(f"{name}={norm!r} is not one of {', '.join(allowed)}")
-    return norm
-
-
-def check_positive(**values):
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
-
-
-def check_size(size, depth):
-    """``size`` must be a multiple of ``2**depth`` (a depth-level x2 pyramid)."""
-    check_positive(size=size, depth=depth)
-    if size % 2**depth:
-        raise ValueError(
-            f"size={size} cannot be produced by a depth-{depth} network: "
-            f"it must be a multiple of 2**depth={2**depth}"
-        )
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class LeakyDownBlock(keras.layers.Layer):
-    """Strided convolution (with bias, optionally spectrally normalised) -> LeakyReLU(0.2).
-
-    The block of a discriminator level without activation normalisation;
-    ``rank`` 2 (images) or 3 (clips).
-    """
-
-    def __init__(self, filters, rank=3, spectral_norm=False, kernel_size=4, strides=2, **kwargs):
-        super().__init__(**kwargs)
-        if rank not in (2, 3):
-            raise ValueError(f"rank={rank!r} is not 2 or 3")
-        # === Config ===
-        self.filters = int(filters)
-        self.rank = rank
-        self.spectral_norm = bool(spectral_norm)
-        self.kernel_size = kernel_size
-        self.strides = strides
-        # === Layers ===
-        conv_cls = keras.layers.Conv2D if rank == 2 else SubpixelConv3D
-        conv = conv_cls(
-            self.filters,
-            kernel_size,
-            strides=strides,
-            padding="same",
-            kernel_initializer=_init(),
-            name="conv",
-        )
-        self.conv = keras.layers.SpectralNormalization(conv, name="sn") if spectral_norm else conv
-
-    def build(self, input_shape):
-        self.conv.build(input_shape)
-
-    def call(self, x, training=False):
-        x = self.conv(x, training=training)
-        # LeakyReLU(0.2) written as max(x, 0.2 x): TF's grappler remapper fails on the
-        # conv + BiasAdd + LeakyRelu fusion in these training graphs ("Mutation::Apply
-        # error", and the pass is then skipped for the whole step).
-        return ops.maximum(x, 0.2 * x)
-
-    def compute_output_shape(self, input_shape):
-        return self.conv.compute_output_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            filters=self.filters,
-            rank=self.rank,
-            spectral_norm=self.spectral_norm,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-        )
-        return config
-
-
-def down_block(filters, rank, norm, first=False, strides=2, name=None):
-    """A /2 block for a discriminator; the first block is never activation-normalised."""
-    if norm == "spectral" or norm == "none" or first:
-        return LeakyDownBlock(
-            filters, rank=rank, spectral_norm=norm == "spectral", strides=strides, name=name
-        )
-    return DownBlock(filters, rank=rank, norm=norm, strides=strides, name=name)
-
-
-def logit_head(kernel_size, rank, spectral):
-    """One VALID convolution over what is left of the pyramid -> one logit."""
-    conv_cls = keras.layers.Conv2D if rank == 2 else keras.layers.Conv3D
-    head = conv_cls(1, kernel_size, padding="valid", kernel_initializer=_init(), name="head")
-    return keras.layers.SpectralNormalization(head, name="sn_head") if spectral else head
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class ImageDecoder(keras.layers.Layer):
-    """The DCGAN generator body: latents ``[N, d]`` -> images ``[N, size, size, channels]`` in [-1, 1].
-
-    Dense projection to ``size/2**depth`` squared x ``widths[0]``, then
-    ``depth - 1`` UpBlocks and a final stride-2 transposed convolution with tanh
-    (``depth = len(widths)``).
-    """
-
-    def __init__(self, size=64, channels=3, widths=(512, 256, 128, 64), norm="batch", **kwargs):
-        super().__init__(**kwargs)
-        widths = tuple(int(w) for w in widths)
-        check_size(size, len(widths))
-        check_positive(channels=channels)
-        # === Config ===
-        self.size = size
-        self.channels = channels
-        self.widths = widths
-        self.norm = check_norm(norm)
-        self.s0 = size // 2 ** len(widths)
-        # === Layers ===
-        self.project = keras.layers.Dense(
-            self.s0 * self.s0 * widths[0],
-            use_bias=False,
-            kernel_initializer=_init(),
-            name="project",
-        )
-        self.project_norm = make_norm(norm, rank=2, name="project_norm")
-        self.blocks = [UpBlock(w, rank=2, norm=norm) for w in widths[1:]]
-        self.to_image = keras.layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="to_image"
-        )
-
-    def build(self, input_shape):
-        self.call(keras.KerasTensor(tuple(input_shape)))
-
-    def call(self, z, training=False):
-        x = ops.reshape(self.project(z), (-1, self.s0, self.s0, self.widths[0]))
-        if self.project_norm is not None:
-            x = self.project_norm(x, training=training)
-        x = ops.relu(x)
-        for block in self.blocks:
-            x = block(x, training=training)
-        return ops.tanh(self.to_image(x))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.size, self.size, self.channels)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            size=self.size, channels=self.channels, widths=list(self.widths), norm=self.norm
-        )
-        return config
-
-
-class PyramidEncoder(keras.layers.Layer):
-    """A discriminator body: ``len(widths)`` /2 levels of ``down_block``, rank ``rank``.
-
-    Maps ``[N, *spatial, C]`` to ``[N, *(spatial / 2**len(widths)), widths[-1]]``;
-    ``ImageEncoder`` (rank 2) and ``VideoEncoder`` (rank 3) are its two forms.
-    """
-
-    rank = 2
-
-    def __init__(self, widths=(64, 128, 256, 512), norm="batch", **kwargs):
-        super().__init__(**kwargs)
-        # === Config ===
-        self.widths = tuple(int(w) for w in widths)
-        self.norm = check_norm(norm, D_NORMS)
-        # === Layers ===
-        self.blocks = [
-            down_block(w, rank=self.rank, norm=norm, first=i == 0)
-            for i, w in enumerate(self.widths)
-        ]
-
-    def build(self, input_shape):
-        self.call(keras.KerasTensor(tuple(input_shape)))
-
-    def call(self, x, training=False):
-        for block in self.blocks:
-            x = block(x, training=training)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        d = 2 ** len(self.widths)
-        spatial = tuple(n // d for n in input_shape[1 : 1 + self.rank])
-        return (input_shape[0], *spatial, self.widths[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(widths=list(self.widths), norm=self.norm)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class ImageEncoder(PyramidEncoder):
-    """The DCGAN discriminator body: images ``[N, H, W, C]`` -> features ``[N, H/2**d, W/2**d, widths[-1]]``."""
-
-    rank = 2
+from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -392,3 +197,39 @@ class FrameDiscriminator(keras.Model):
             num_classes=self.num_classes,
         )
         return config
+
+
+# ============================================================ registration
+def build_networks(config):
+    """The frame-independent baseline's networks for a ``TrainConfig``."""
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    generator = FrameGenerator(
+        frame_latent_dim=config.latent_dim,
+        widths=config.widths(),
+        norm=config.g_norm,
+        name="generator",
+        **clip,
+        **cond,
+    )
+    discriminator = FrameDiscriminator(
+        widths=config.widths(finest_first=True),
+        norm=config.d_norm,
+        num_classes=config.num_classes,
+        name="discriminator",
+        **clip,
+    )
+    return generator, discriminator
+
+
+registry.register(
+    registry.ModelFamily(
+        name="frame_gan",
+        build=build_networks,
+        generators=(FrameGenerator,),
+        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
+        serving=registry.NOISE,
+        d_norms=D_NORMS,
+        num_classes=True,
+    )
+)

@@ -1,7 +1,7 @@
 """Frame interpolation: key frames ``stride`` apart -> the whole clip between them.
 
 ``FrameInterpolator`` starts from the linear blend of neighbouring key frames (the
-classic baseline) and a 3D U-Net (``enhancement.UNet3D``) over the whole clip,
+classic baseline) and a 3D U-Net (``keras_vgan.layers.UNet3D``) over the whole clip,
 which also reads each frame's position between its key frames, adds the residual
 that turns a cross-fade into motion; the key frames themselves are copied into the
 output unchanged. Trained with ``tasks.VideoTaskGAN(condition="none")``: the
@@ -15,9 +15,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vgan.models.enhancement import UNet3D
-from keras_vgan.models.frame_gan import check_positive
-from keras_vgan.models.prediction import bounded, check_frame_size
+from keras_vgan import registry
+from keras_vgan.layers.blocks import bounded
+from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive
+from keras_vgan.layers.patchgan import ClipDiscriminator
+from keras_vgan.layers.unet import UNet3D
 
 
 def _blend_weights(key_frames, stride):
@@ -109,6 +111,11 @@ class FrameInterpolator(keras.Model):
         is_key = ops.cast(ops.reshape(self._is_key, (1, -1, 1, 1, 1)), x.dtype)
         return is_key * blend + (1.0 - is_key) * out  # key frames pass through unchanged
 
+    @property
+    def serving_input_shape(self):
+        """``(K, H, W, C)`` of one clip of key frames (for the export endpoints)."""
+        return (self.key_frames, self.size, self.size, self.channels)
+
     def compute_output_spec(self, keys, training=False):
         return keras.KerasTensor((keys.shape[0], self.frames, self.size, self.size, self.channels))
 
@@ -122,3 +129,46 @@ class FrameInterpolator(keras.Model):
             widths=list(self.widths),
         )
         return config
+
+
+# ============================================================ registration
+def _check_config(config):
+    check_frame_size(config.size, config.depth)
+    if config.key_stride < 0 or config.frames < 2:
+        raise ValueError(f"key_stride={config.key_stride} must be >= 0 and frames >= 2")
+    stride = config.key_stride or config.frames - 1
+    if (config.frames - 1) % stride:
+        raise ValueError(
+            f"key_stride={stride} must divide frames - 1 = {config.frames - 1} "
+            "(key frames at 0, key_stride, ..., frames - 1)"
+        )
+
+
+def build_networks(config):
+    """An interpolator of the key frames ``key_stride`` apart (first and last when 0) and
+    a discriminator of the output clip alone (it holds the key frames)."""
+    widths = config.widths(finest_first=True)
+    clip = dict(size=config.size, channels=config.channels)
+    stride = config.key_stride or config.frames - 1
+    generator = FrameInterpolator(
+        (config.frames - 1) // stride + 1, stride, widths=widths, name="generator", **clip
+    )
+    discriminator = ClipDiscriminator(
+        frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
+    )
+    return generator, discriminator
+
+
+registry.register(
+    registry.ModelFamily(
+        name="interpolate",
+        build=build_networks,
+        generators=(FrameInterpolator,),
+        check=_check_config,
+        serving=registry.Serving("frames", "interpolate"),
+        d_norms=D_NORMS,
+        task="interpolation",
+        condition="none",
+        baselines=lambda stride=None, scale=1: {"linear_blend": lambda x: linear_blend(x, stride)},
+    )
+)

@@ -35,23 +35,22 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_vgan import registry
+from keras_vgan.layers.blocks import logit_head
+from keras_vgan.layers.checks import (
+    D_NORMS,
+    check_geometry,
+    check_norm,
+    check_positive,
+    check_size,
+)
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
     check_num_classes,
     label_embedding,
     labels_vector,
 )
-from keras_vgan.models.frame_gan import (
-    D_NORMS,
-    ImageDecoder,
-    ImageEncoder,
-    check_norm,
-    check_positive,
-    check_size,
-    logit_head,
-)
-from keras_vgan.models.tgan import VideoEncoder
-from keras_vgan.models.vgan import check_geometry
+from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -322,3 +321,45 @@ class MoCoGANDiscriminator(keras.Model):
             seed=self.seed,
         )
         return config
+
+
+# ============================================================ registration
+MOTION_DIM = 10  # the paper's motion code size; a config's latent_dim is its content code size
+
+
+def build_networks(config):
+    """MoCoGAN's networks for a ``TrainConfig``: image and video discriminators."""
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    generator = MoCoGANGenerator(
+        content_dim=config.latent_dim,
+        motion_dim=MOTION_DIM,
+        widths=config.widths(),
+        norm=config.g_norm,
+        name="generator",
+        **clip,
+        **cond,
+    )
+    d_widths = config.widths(finest_first=True)
+    discriminator = MoCoGANDiscriminator(
+        image_widths=d_widths,
+        video_widths=d_widths,
+        norm=config.d_norm,
+        num_classes=config.num_classes,
+        name="discriminator",
+        **clip,
+    )
+    return generator, discriminator
+
+
+registry.register(
+    registry.ModelFamily(
+        name="mocogan",
+        build=build_networks,
+        generators=(MoCoGANGenerator,),
+        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
+        serving=registry.NOISE,
+        d_norms=D_NORMS,
+        num_classes=True,
+    )
+)

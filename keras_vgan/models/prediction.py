@@ -16,9 +16,8 @@ model out autoregressively on its own predictions):
   and 3D transposed convolutions decode them, with skips from the last context
   frame's features. Beyond N frames it predicts again from the last K frames.
 
-``ClipDiscriminator`` is the 3D-convolutional PatchGAN that the task models share:
-it judges a whole clip (for prediction the context followed by the future) and
-returns one logit per space-time patch, ``[B, P]``.
+Both are trained against ``keras_vgan.layers.ClipDiscriminator``, the 3D PatchGAN
+the task models share, over the context followed by the future.
 
 ``copy_last_frame`` is the baseline every predictor must beat.
 """
@@ -26,37 +25,10 @@ returns one logit per space-time patch, ``[B, P]``.
 import keras
 from keras import ops
 
-from keras_vgan.models.frame_gan import D_NORMS, check_norm, check_positive, down_block
-
-
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)
-
-
-def check_frame_size(size, levels, name="size"):
-    """``size`` must be a positive multiple of ``2**levels``; one-line ValueError otherwise."""
-    check_positive(**{name: size})
-    if size % 2**levels:
-        raise ValueError(
-            f"{name}={size} must be a multiple of 2**{levels}={2**levels} "
-            f"(the network halves it {levels} times)"
-        )
-
-
-def leaky(x):
-    # max(x, 0.2x): see frame_gan.LeakyDownBlock on why not keras' LeakyReLU here.
-    return ops.maximum(x, 0.2 * x)
-
-
-def bounded(x):
-    """``clip(x, -1, 1)`` forward, identity gradient (straight-through).
-
-    The predictors' output layer: targets are mostly background (-1), which drives a
-    tanh output into saturation early, where the gradient vanishes and the few
-    digit pixels are never learned; the straight-through clip keeps outputs in
-    [-1, 1] and the gradient alive.
-    """
-    return x + ops.stop_gradient(ops.clip(x, -1.0, 1.0) - x)
+from keras_vgan import registry
+from keras_vgan.layers.blocks import bounded, conv_levels, dcgan_init, encode_levels, leaky
+from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive, check_widths
+from keras_vgan.layers.patchgan import ClipDiscriminator
 
 
 def copy_last_frame(context, frames):
@@ -126,9 +98,7 @@ class _Predictor(keras.Model):
             target_frames=target_frames,
             channels=channels,
         )
-        if not widths:
-            raise ValueError("widths must name at least one level, e.g. (16, 32)")
-        check_frame_size(size, len(widths))
+        check_frame_size(size, len(check_widths(widths)))
 
     def _check_context(self, context):
         shape = tuple(context.shape[1:])
@@ -141,8 +111,7 @@ class _Predictor(keras.Model):
 
     def _frames(self, frames):
         frames = self.target_frames if frames is None else frames
-        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-            raise ValueError(f"frames={frames!r} must be a positive integer")
+        check_positive(frames=frames)
         return frames
 
     def build(self, input_shape):
@@ -154,6 +123,11 @@ class _Predictor(keras.Model):
         frames = self._frames(frames)
         shape = (context.shape[0], frames, self.size, self.size, self.channels)
         return keras.KerasTensor(shape)
+
+    @property
+    def serving_input_shape(self):
+        """``(K, H, W, C)`` of one context clip (for the export endpoints)."""
+        return (self.context_frames, self.size, self.size, self.channels)
 
     def _base_config(self):
         return dict(
@@ -207,32 +181,18 @@ class ConvLSTMPredictor(_Predictor):
         self.hidden = hidden
         self.kernel_size = int(kernel_size)
         # === Layers ===
-        self.encoder = [
-            keras.layers.Conv2D(
-                w, 4, strides=2, padding="same", kernel_initializer=_init(), name=f"enc_{i}"
-            )
-            for i, w in enumerate(widths)
-        ]
+        self.encoder = conv_levels(widths, "enc")
         self.cells = [
             ConvLSTMCell(h, self.kernel_size, name=f"convlstm_{i}") for i, h in enumerate(hidden)
         ]
         # Decoder level i (coarsest first) upsamples to encoder level len-2-i's size.
         out_widths = list(reversed(widths[:-1])) + [channels]
-        self.decoder = [
-            keras.layers.Conv2DTranspose(
-                w, 4, strides=2, padding="same", kernel_initializer=_init(), name=f"dec_{i}"
-            )
-            for i, w in enumerate(out_widths)
-        ]
+        self.decoder = conv_levels(out_widths, "dec", transpose=True)
         self.build(None)
 
     def _encode(self, frame):
         """``[N, H, W, C]`` -> features of every level, finest first."""
-        feats, x = [], frame
-        for conv in self.encoder:
-            x = leaky(conv(x))
-            feats.append(x)
-        return feats
+        return encode_levels(self.encoder, frame)
 
     def _decode(self, h, feats):
         """Top ConvLSTM state + the input frame's features -> the next frame."""
@@ -320,7 +280,7 @@ class Conv3DPredictor(_Predictor):
                 (3, 4, 4),
                 strides=(1, 2, 2),
                 padding="same",
-                kernel_initializer=_init(),
+                kernel_initializer=dcgan_init(),
                 name=f"enc_{i}",
             )
             for i, w in enumerate(widths)
@@ -349,7 +309,7 @@ class Conv3DPredictor(_Predictor):
                 (3, 4, 4),
                 strides=(1, 2, 2),
                 padding="same",
-                kernel_initializer=_init(),
+                kernel_initializer=dcgan_init(),
                 name=f"dec_{i}",
             )
             for i, w in enumerate(out_widths)
@@ -358,10 +318,8 @@ class Conv3DPredictor(_Predictor):
 
     def _predict(self, x):
         """One pass: ``[B, K, H, W, C]`` -> ``[B, N, H, W, C]``."""
-        feats = []
-        for conv in self.encoder:
-            x = leaky(conv(x))
-            feats.append(x)
+        feats = encode_levels(self.encoder, x)
+        x = feats[-1]
         k, n = self.context_frames, self.target_frames
         _, _, s, _, _ = x.shape
         # Fold time into channels: [B, K, s, s, c] -> [B, s, s, K*tw] -> [B, s, s, N*tw].
@@ -410,76 +368,65 @@ class Conv3DPredictor(_Predictor):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class ClipDiscriminator(keras.Model):
-    """3D-convolutional PatchGAN over a whole clip: ``[B, T, H, W, C] -> [B, P]`` logits.
-
-    Each level is a 4x4x4 convolution with stride 2 in space and, while at least
-    4 frames are left, in time; a 3x3x3 convolution then gives one logit per
-    space-time patch (Isola et al. 2017's PatchGAN, in 3D). The first level is
-    never activation-normalised.
-
-    Args:
-        frames, size, channels: the clip shape it judges (``size`` a multiple of
-            ``2**len(widths)``).
-        widths: widths, finest first.
-        norm: ``"spectral"`` (Miyato et al. 2018; the default), ``"batch"``,
-            ``"layer"`` or ``"none"``.
-    """
-
-    def __init__(
-        self, frames=20, size=64, channels=1, widths=(32, 64, 128), norm="spectral", **kwargs
-    ):
-        super().__init__(**kwargs)
-        widths = tuple(int(w) for w in widths)
-        check_positive(frames=frames, channels=channels)
-        check_frame_size(size, len(widths))
-        # === Config ===
-        self.frames = frames
-        self.size = size
-        self.channels = channels
-        self.widths = widths
-        self.norm = check_norm(norm, D_NORMS)
-        # === Layers ===
-        self.blocks, t = [], frames
-        for i, w in enumerate(widths):
-            stride = (2 if t >= 4 else 1, 2, 2)
-            t = -(-t // stride[0])
-            block = down_block(w, 3, norm, first=i == 0, strides=stride, name=f"down_{i}")
-            self.blocks.append(block)
-        head = keras.layers.Conv3D(1, 3, padding="same", kernel_initializer=_init(), name="head")
-        self.head = (
-            keras.layers.SpectralNormalization(head, name="sn_head") if norm == "spectral" else head
-        )
-        self.build((None, frames, size, size, channels))
-
-    def build(self, input_shape):
-        self.call(keras.KerasTensor((1, self.frames, self.size, self.size, self.channels)))
-        self.built = True
-
-    def call(self, video, training=False):
-        x = ops.cast(video, self.compute_dtype)
-        for block in self.blocks:
-            x = block(x, training=training)
-        x = self.head(x, training=training) if self.norm == "spectral" else self.head(x)
-        return ops.reshape(x, (ops.shape(x)[0], -1))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            frames=self.frames,
-            size=self.size,
-            channels=self.channels,
-            widths=list(self.widths),
-            norm=self.norm,
-        )
-        return config
-
-
 __all__ = [
-    "ClipDiscriminator",
     "ConvLSTMCell",
     "ConvLSTMPredictor",
     "Conv3DPredictor",
     "copy_last_frame",
 ]
+
+
+# ============================================================ registration
+def _check_config(config):
+    check_frame_size(config.size, config.depth)
+    if not 1 <= config.context_frames < config.frames:
+        raise ValueError(
+            f"context_frames={config.context_frames} must be in [1, frames={config.frames})"
+        )
+
+
+def _networks(config, predictor, **options):
+    """A predictor of ``context_frames`` -> the rest of the clip, and a discriminator of
+    context + prediction: the whole clip."""
+    widths = config.widths(finest_first=True)
+    clip = dict(size=config.size, channels=config.channels)
+    k, n = config.context_frames, config.frames - config.context_frames
+    generator = predictor(k, n, widths=widths, name="generator", **clip, **options)
+    discriminator = ClipDiscriminator(
+        frames=config.frames, widths=widths, norm=config.d_norm, name="discriminator", **clip
+    )
+    return generator, discriminator
+
+
+def baselines(stride=None, scale=1):
+    """``copy_last_frame`` and ``blank`` (background, -1): ``fn(context, frames)``."""
+    return {
+        "copy_last_frame": copy_last_frame,
+        "blank": lambda x, frames: -ops.ones((ops.shape(x)[0], frames, *ops.shape(x)[2:])),
+    }
+
+
+_PREDICTION = dict(
+    check=_check_config,
+    serving=registry.Serving("frames", "predict"),
+    d_norms=D_NORMS,
+    task="prediction",
+    condition="time",  # D judges context + future
+    baselines=baselines,
+)
+registry.register(
+    registry.ModelFamily(
+        name="predict_convlstm",
+        build=lambda c: _networks(c, ConvLSTMPredictor, hidden=(c.widths()[0],)),  # coarsest
+        generators=(ConvLSTMPredictor,),
+        **_PREDICTION,
+    )
+)
+registry.register(
+    registry.ModelFamily(
+        name="predict_conv3d",
+        build=lambda c: _networks(c, Conv3DPredictor, translator_width=c.width),
+        generators=(Conv3DPredictor,),
+        **_PREDICTION,
+    )
+)

@@ -28,26 +28,16 @@ Differences from the paper, by design:
 import keras
 from keras import ops
 
-from keras_vgan.layers import make_norm
+from keras_vgan import registry
+from keras_vgan.layers.blocks import dcgan_init, logit_head, make_norm
+from keras_vgan.layers.checks import D_NORMS, check_geometry, check_norm, check_positive
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
     check_num_classes,
     label_embedding,
     labels_vector,
 )
-from keras_vgan.models.frame_gan import (
-    D_NORMS,
-    ImageDecoder,
-    PyramidEncoder,
-    check_norm,
-    check_positive,
-    logit_head,
-)
-from keras_vgan.models.vgan import check_geometry
-
-
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)
+from keras_vgan.layers.dcgan import ImageDecoder, VideoEncoder
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -66,7 +56,7 @@ class TemporalUpBlock(keras.layers.Layer):
             strides=2,
             padding="same",
             use_bias=norm == "none",
-            kernel_initializer=_init(),
+            kernel_initializer=dcgan_init(),
             name="conv",
         )
         self.norm_layer = make_norm(norm, rank=1, name="norm")
@@ -89,13 +79,6 @@ class TemporalUpBlock(keras.layers.Layer):
         config = super().get_config()
         config.update(filters=self.filters, norm=self.norm)
         return config
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoEncoder(PyramidEncoder):
-    """3D-convolutional discriminator body: clips -> features ``[B, T/2**d, H/2**d, W/2**d, widths[-1]]``."""
-
-    rank = 3
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -169,13 +152,18 @@ class TGANGenerator(keras.Model):
         self.t_project = keras.layers.Dense(
             self.t0 * temporal_widths[0],
             use_bias=False,
-            kernel_initializer=_init(),
+            kernel_initializer=dcgan_init(),
             name="t_project",
         )
         self.t_norm = make_norm(norm, rank=1, name="t_norm")
         self.t_blocks = [TemporalUpBlock(w, norm=norm) for w in temporal_widths[1:]]
         self.t_out = keras.layers.Conv1DTranspose(
-            frame_latent_dim, 4, strides=2, padding="same", kernel_initializer=_init(), name="t_out"
+            frame_latent_dim,
+            4,
+            strides=2,
+            padding="same",
+            kernel_initializer=dcgan_init(),
+            name="t_out",
         )
         # === Image generator ===
         self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
@@ -310,3 +298,42 @@ class TGANDiscriminator(keras.Model):
             num_classes=self.num_classes,
         )
         return config
+
+
+# ============================================================ registration
+def build_networks(config):
+    """TGAN's networks for a ``TrainConfig``: a temporal generator of ``depth`` x2 layers
+    over time, as wide as the image generator."""
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    generator = TGANGenerator(
+        latent_dim=config.latent_dim,
+        widths=config.widths(),
+        temporal_widths=config.widths(),
+        frame_latent_dim=config.latent_dim,
+        norm=config.g_norm,
+        name="generator",
+        **clip,
+        **cond,
+    )
+    discriminator = TGANDiscriminator(
+        widths=config.widths(finest_first=True),
+        norm=config.d_norm,
+        num_classes=config.num_classes,
+        name="discriminator",
+        **clip,
+    )
+    return generator, discriminator
+
+
+registry.register(
+    registry.ModelFamily(
+        name="tgan",
+        build=build_networks,
+        generators=(TGANGenerator,),
+        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
+        serving=registry.NOISE,
+        d_norms=D_NORMS,
+        num_classes=True,
+    )
+)

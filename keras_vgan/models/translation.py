@@ -33,22 +33,24 @@ Call signature: ``generator(source [B, T, H, W, C_in]) -> [B, T, H, W, C_out]``.
 import keras
 from keras import ops
 
-from keras_vgan.layers import DownBlock
-from keras_vgan.models.frame_gan import D_NORMS, LeakyDownBlock, check_norm, check_positive
-from keras_vgan.models.prediction import ClipDiscriminator, bounded, check_frame_size, leaky
-
-
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)
-
-
-def _convs(widths, prefix):
-    return [
-        keras.layers.Conv2D(
-            w, 4, strides=2, padding="same", kernel_initializer=_init(), name=f"{prefix}_{i}"
-        )
-        for i, w in enumerate(widths)
-    ]
+from keras_vgan import registry
+from keras_vgan.layers.blocks import (
+    bounded,
+    conv_levels,
+    dcgan_init,
+    down_block,
+    encode_levels,
+    leaky,
+    logit_head,
+)
+from keras_vgan.layers.checks import (
+    D_NORMS,
+    check_frame_size,
+    check_norm,
+    check_positive,
+    check_widths,
+)
+from keras_vgan.layers.patchgan import ClipDiscriminator
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -71,9 +73,7 @@ class TranslationGenerator(keras.Model):
         super().__init__(**kwargs)
         widths = tuple(int(w) for w in widths)
         check_positive(frames=frames, in_channels=in_channels, channels=channels)
-        if not widths:
-            raise ValueError("widths must name at least one level, e.g. (16, 32)")
-        check_frame_size(size, len(widths))
+        check_frame_size(size, len(check_widths(widths)))
         # === Config ===
         self.frames = frames
         self.size = size
@@ -81,18 +81,13 @@ class TranslationGenerator(keras.Model):
         self.channels = channels
         self.widths = widths
         # === Layers ===
-        self.source_encoder = _convs(widths, "src")
-        self.previous_encoder = _convs(widths, "prev")
+        self.source_encoder = conv_levels(widths, "src")
+        self.previous_encoder = conv_levels(widths, "prev")
         # Decoder level i (coarsest first) doubles the size; the last reaches full size.
         dec_widths = list(reversed(widths[:-1])) + [widths[0]]
-        self.decoder = [
-            keras.layers.Conv2DTranspose(
-                w, 4, strides=2, padding="same", kernel_initializer=_init(), name=f"dec_{i}"
-            )
-            for i, w in enumerate(dec_widths)
-        ]
+        self.decoder = conv_levels(dec_widths, "dec", transpose=True)
         self.head = keras.layers.Conv2D(
-            channels, 3, padding="same", kernel_initializer=_init(), name="head"
+            channels, 3, padding="same", kernel_initializer=dcgan_init(), name="head"
         )
         self.build(None)
 
@@ -105,17 +100,9 @@ class TranslationGenerator(keras.Model):
         self.call(keras.KerasTensor((1,) + self.serving_input_shape))
         self.built = True
 
-    @staticmethod
-    def _encode(convs, x):
-        feats = []
-        for conv in convs:
-            x = leaky(conv(x))
-            feats.append(x)
-        return feats
-
     def _step(self, source_feats, source, previous):
         """One output frame ``[B, H, W, C]`` from the source frame's features and ``y_{t-1}``."""
-        prev_feats = self._encode(self.previous_encoder, previous)
+        prev_feats = encode_levels(self.previous_encoder, previous)
         feats = [s + p for s, p in zip(source_feats, prev_feats, strict=True)]
         x = feats[-1]
         skips = list(reversed(feats[:-1]))
@@ -137,7 +124,7 @@ class TranslationGenerator(keras.Model):
         x = ops.cast(source, self.compute_dtype)
         b, t = ops.shape(x)[0], shape[1]
         # Source features of every frame in one pass: time folded into the batch.
-        folded = self._encode(self.source_encoder, ops.reshape(x, (-1,) + want))
+        folded = encode_levels(self.source_encoder, ops.reshape(x, (-1,) + want))
         folded = [ops.reshape(f, (b, t) + tuple(f.shape[1:])) for f in folded]
         previous = ops.zeros((b, self.size, self.size, self.channels), self.compute_dtype)
         outputs = []
@@ -195,19 +182,10 @@ class TranslationDiscriminator(keras.Model):
         self.norm = check_norm(norm, D_NORMS)
         view = in_channels + channels
         # === Layers ===
-        self.frame_blocks = []
-        for i, w in enumerate(widths):
-            if norm in ("spectral", "none") or i == 0:
-                block = LeakyDownBlock(
-                    w, rank=2, spectral_norm=norm == "spectral", strides=2, name=f"frame_{i}"
-                )
-            else:
-                block = DownBlock(w, rank=2, norm=norm, strides=2, name=f"frame_{i}")
-            self.frame_blocks.append(block)
-        head = keras.layers.Conv2D(1, 3, padding="same", kernel_initializer=_init(), name="head")
-        self.frame_head = (
-            keras.layers.SpectralNormalization(head, name="sn_head") if norm == "spectral" else head
-        )
+        self.frame_blocks = [
+            down_block(w, 2, norm, first=i == 0, name=f"frame_{i}") for i, w in enumerate(widths)
+        ]
+        self.frame_head = logit_head(3, rank=2, spectral=norm == "spectral", padding="same")
         self.video = ClipDiscriminator(frames, size, view, widths, norm=norm, name="video")
         self.build(None)
 
@@ -229,7 +207,7 @@ class TranslationDiscriminator(keras.Model):
         f = ops.reshape(x, (-1,) + want)  # every frame judged alone: time folded into batch
         for block in self.frame_blocks:
             f = block(f, training=training)
-        f = self.frame_head(f, training=training) if self.norm == "spectral" else self.frame_head(f)
+        f = self.frame_head(f, training=training)
         return {"frame": ops.reshape(f, (b, -1)), "video": self.video(x, training=training)}
 
     def get_config(self):
@@ -246,3 +224,32 @@ class TranslationDiscriminator(keras.Model):
 
 
 __all__ = ["TranslationDiscriminator", "TranslationGenerator"]
+
+
+# ============================================================ registration
+def build_networks(config):
+    """A translator of source clips with the clip's channels (paired folders and built-in
+    pairs give those) and frame + video discriminators of (source, output) pairs."""
+    widths = config.widths(finest_first=True)
+    pair = dict(size=config.size, in_channels=config.channels, channels=config.channels)
+    generator = TranslationGenerator(config.frames, widths=widths, name="generator", **pair)
+    discriminator = TranslationDiscriminator(
+        config.frames, widths=widths, norm=config.d_norm, name="discriminator", **pair
+    )
+    return generator, discriminator
+
+
+registry.register(
+    registry.ModelFamily(
+        name="translate",
+        build=build_networks,
+        generators=(TranslationGenerator,),
+        check=lambda c: check_frame_size(c.size, c.depth),
+        serving=registry.Serving("frames", "translate"),
+        d_norms=D_NORMS,
+        task="translation",
+        condition="channels",  # D judges (source, output) pairs
+        # The source clip itself, as if it were the target.
+        baselines=lambda stride=None, scale=1: {"identity": ops.convert_to_tensor},
+    )
+)
