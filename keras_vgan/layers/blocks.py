@@ -237,7 +237,12 @@ def _conv3d_x2_thin_input(x, kernel):
 # A coarse input (few positions, many channels: the first up block of a generator)
 # makes TF's transposed-conv kernel slow (23 GFLOP/s at batch 1 for 2x4x4x512 -> 256);
 # one matmul against the kernel as stored, then an overlap-add, runs near matmul speed.
-MATMUL_MAX_POSITIONS = 32  # T*H*W of the input; measured: 2x4x4 2.4x faster, 4x8x8 even
+# Matmul rows = B*T*H*W (B = 1 when the batch is not static, e.g. a serving graph).
+# Measured (benchmarks/cpu_kernels.py, 512 -> 256 channels): AVX-512 batch 1, 32 rows
+# 2.4x faster, 256 even; AVX2 (Zen 3) batch 1, 32 rows 1.9x, 64 rows 1.5x, 256 rows
+# 0.7x; AVX2 batch 8 (training, forward + gradients), 64 rows 1.8x, 256 rows 0.7x.
+# The rule by rows wins on both; by positions alone it cost training at batch 8.
+MATMUL_MAX_ROWS = 64
 
 
 def _fold_taps(v):
@@ -302,9 +307,9 @@ class SubpixelConv3DTranspose(keras.layers.Conv3DTranspose):
     Same constructor, weights and outputs (up to float rounding). With
     ``kernel_size=4, strides=2, padding="same"`` (channels last, no dilation or
     output padding) and ``filters <= SUBPIXEL_MAX_CHANNELS`` the forward pass
-    is ``conv3d_transpose_x2``; with a coarse input (``T*H*W <=
-    MATMUL_MAX_POSITIONS``) it is ``conv3d_transpose_x2_matmul``; otherwise it is
-    Keras' op.
+    is ``conv3d_transpose_x2``; with a coarse input (``B*T*H*W <=
+    MATMUL_MAX_ROWS``, ``B`` = 1 if the batch is not static) it is
+    ``conv3d_transpose_x2_matmul``; otherwise it is Keras' op.
     """
 
     def call(self, inputs):
@@ -315,7 +320,7 @@ class SubpixelConv3DTranspose(keras.layers.Conv3DTranspose):
             and None not in spatial
             and (
                 self.filters <= SUBPIXEL_MAX_CHANNELS
-                or int(np.prod(spatial)) <= MATMUL_MAX_POSITIONS
+                or (inputs.shape[0] or 1) * int(np.prod(spatial)) <= MATMUL_MAX_ROWS
             )
         ):
             return super().call(inputs)
