@@ -1,7 +1,7 @@
 """LiteRT export: every precision runs in ai_edge_litert with builtin ops only, within a
 stated tolerance of the Keras model, and the files shrink as the precision drops.
 
-Tolerances, on clips that span [-1, 1] (``export_case.tiny_gan`` spreads the weights),
+Tolerances, on clips that span [-1, 1] (``helpers.tiny_gan`` spreads the weights),
 max |LiteRT - Keras| (and mean):
   fp32          1e-5            (rounding only)
   fp16          4e-3            (half a uint8 pixel level, 1/255)
@@ -11,13 +11,15 @@ Measured on all eight tiny kinds: fp32 <= 4e-7, fp16 <= 1e-3, dynamic_int8 <= 0.
 (mean <= 0.003), int8 <= 0.078 (mean <= 0.0075).
 """
 
+import os
+
 import numpy as np
 import pytest
 
 pytest.importorskip("ai_edge_litert", reason="LiteRT tests need ai-edge-litert (in [dev])")
 
-from keras_vgan.export import export_litert, litert, open_sampler  # noqa: E402
-from tests.export_case import CLASSES, KINDS, labels_for, noise, reference, tiny_gan  # noqa: E402
+from keras_vgan.export import litert  # noqa: E402
+from tests.helpers import CLASSES, KINDS, labels_for, noise, run_export_test, tiny_gan  # noqa: E402
 
 TOLERANCE = {  # mode: (max, mean)
     "fp32": (1e-5, 1e-6),
@@ -25,27 +27,20 @@ TOLERANCE = {  # mode: (max, mean)
     "dynamic_int8": (0.06, 0.006),
     "int8": (0.12, 0.015),
 }
-BUILTIN_OK = {"DELEGATE"}  # XNNPACK's delegated subgraphs
 
 
-def check_parity(gan, path, mode):
+def check_parity(gan, tmp_path, mode):
+    """The LiteRT file of ``mode``: builtin ops only, within ``TOLERANCE`` of Keras."""
     z, labels = noise(gan, 3, seed=7), labels_for(gan, 3)
-    sampler = open_sampler(path)
-    err = np.abs(sampler(z, labels) - reference(gan, z, labels))
-    max_tol, mean_tol = TOLERANCE[mode]
-    assert err.max() <= max_tol and err.mean() <= mean_tol, (mode, err.max(), err.mean())
-    ops = litert.op_names(sampler.interpreter)
-    assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"], ops
-    return sampler
+    return run_export_test(gan, tmp_path, mode, z, TOLERANCE[mode], labels=labels)
 
 
 def test_every_precision_of_vgan_matches_keras_and_shrinks(tmp_path):
     gan = tiny_gan("vgan")
     sizes = {}
     for mode in litert.MODES:
-        path = export_litert(gan, str(tmp_path / f"vgan.{mode}.tflite"), mode)
-        sampler = check_parity(gan, path, mode)
-        sizes[mode] = (tmp_path / f"vgan.{mode}.tflite").stat().st_size
+        sampler = check_parity(gan, tmp_path, mode)
+        sizes[mode] = os.path.getsize(sampler.path)
         assert sampler.meta["litert_mode"] == mode and sampler.latent_dim == gan.latent_dim
         assert set(sampler.interpreter.get_signature_list()) == {"serving_default"}
     assert sizes["fp16"] < sizes["fp32"] and sizes["dynamic_int8"] < sizes["fp32"], sizes
@@ -56,8 +51,7 @@ def test_every_precision_of_vgan_matches_keras_and_shrinks(tmp_path):
 @pytest.mark.parametrize("mode", ["fp32", "int8"])
 def test_conditional_mocogan_has_both_signatures(tmp_path, mode):
     gan = tiny_gan("mocogan", CLASSES)  # GRU unrolled for builtin ops; label input
-    path = export_litert(gan, str(tmp_path / "m.tflite"), mode)
-    sampler = check_parity(gan, path, mode)
+    sampler = check_parity(gan, tmp_path, mode)
     assert set(sampler.interpreter.get_signature_list()) == {"serving_default", "generate"}
     assert sampler.num_classes == CLASSES
     # serving_default cycles the classes: the same as labels 0, 1, 2.
@@ -74,4 +68,4 @@ def test_conditional_mocogan_has_both_signatures(tmp_path, mode):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_in_every_precision(tmp_path, kind, num_classes, mode):
     gan = tiny_gan(kind, num_classes)
-    check_parity(gan, export_litert(gan, str(tmp_path / "m.tflite"), mode), mode)
+    check_parity(gan, tmp_path, mode)

@@ -10,19 +10,22 @@ import pytest
 pytest.importorskip("tf2onnx", reason="ONNX export needs the [onnx] extra (tf2onnx)")
 pytest.importorskip("onnxruntime", reason="ONNX tests need the [onnx] extra (onnxruntime)")
 
-from keras_vgan.export import export_onnx, open_sampler  # noqa: E402
 from keras_vgan.export.onnx import primary_endpoint  # noqa: E402
-from tests.export_case import CLASSES, KINDS, labels_for, noise, reference, tiny_gan  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    CLASSES,
+    KINDS,
+    labels_for,
+    noise,
+    reference,
+    run_export_test,
+    tiny_gan,
+)
 
 ATOL = 1e-5
 
 
 def check(gan, tmp_path):
-    (path,) = export_onnx(gan, str(tmp_path / "m.onnx"))
-    sampler = open_sampler(path)
-    z, labels = noise(gan, 3), labels_for(gan, 3)
-    np.testing.assert_allclose(sampler(z, labels), reference(gan, z, labels), atol=ATOL)
-    return sampler
+    return run_export_test(gan, tmp_path, "onnx", noise(gan, 3), ATOL, labels=labels_for(gan, 3))
 
 
 def test_unconditional_vgan(tmp_path):

@@ -11,7 +11,7 @@ from export.cli import main as export_main
 from export.cli import next_version
 from keras_vgan.callbacks import TrainingCheckpoint
 from keras_vgan.runs import write_config
-from tests.export_case import CLASSES, noise, reference, tiny_gan
+from tests.helpers import CLASSES, noise, reference, tiny_gan
 
 pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
 pytest.importorskip("tf2onnx", reason="needs the [onnx] extra")
@@ -22,7 +22,7 @@ def checkpoint_run(tmp_path, kind="vgan", num_classes=0):
     gan = tiny_gan(kind, num_classes)
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
-    config = gan._export_case_config
+    config = gan._tiny_config
     write_config(str(run), config)
     saver = TrainingCheckpoint(str(run / "checkpoints"))
     saver.set_model(gan)

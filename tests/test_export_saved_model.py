@@ -11,9 +11,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_vgan import serving, video_io
-from keras_vgan.export import export_saved_model, tf_serving
-from tests.export_case import CLASSES, FRAMES, LATENT, SIZE, labels_for, noise, reference, tiny_gan
+from keras_vgan import video_io
+from keras_vgan.export import endpoints, export_saved_model, tf_serving
+from tests.helpers import (
+    CLASSES,
+    LATENT,
+    SIZE,
+    labels_for,
+    noise,
+    reference,
+    run_export_test,
+    tiny_gan,
+)
+from tests.helpers import EXPORT_FRAMES as FRAMES
 
 CLI = shutil.which("saved_model_cli") or os.path.join(
     os.path.dirname(sys.executable), "saved_model_cli"
@@ -151,11 +161,9 @@ def test_task_model_gets_a_named_endpoint(tmp_path):
 
     predictor = Conv3DPredictor(3, 3, size=16, channels=1, widths=(4, 8), translator_width=4)
     model = VideoTaskGAN(predictor, ClipDiscriminator(6, 16, 1, (4, 8)), condition="time")
-    assert set(serving.endpoints(model)) == {"serving_default", "predict"}
-    path = export_saved_model(model, str(tmp_path / "p" / "1"))
+    assert set(endpoints.endpoints_of(model)) == {"serving_default", "predict"}
     frames = np.random.default_rng(0).uniform(-1, 1, (2, 3, 16, 16, 1)).astype("float32")
-    out = tf.saved_model.load(path).signatures["predict"](frames=tf.constant(frames))["video"]
-    np.testing.assert_allclose(out.numpy(), np.asarray(model.generate(frames)), atol=1e-6)
+    run_export_test(model, tmp_path, "saved_model", frames, 1e-6, endpoint="predict")
 
 
 def test_client_reports_an_unreachable_server_in_one_line(capsys):

@@ -10,11 +10,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from export.cli import main as export_main
-from keras_vgan import presets, serving
-from keras_vgan.export import export_saved_model, litert
+from keras_vgan import builders, presets
+from keras_vgan.export import endpoints, litert
+from tests.helpers import run_export_test
 
 pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
 
@@ -26,7 +26,14 @@ TASK_PRESETS = {
     "sr_x2_moving_mnist": "enhance",
     "denoise_moving_mnist": "enhance",
 }
-TOLERANCE = {"fp32": 1e-5, "fp16": 4e-3, "dynamic_int8": 0.06, "int8": 0.15}
+TOLERANCE = {
+    "saved_model": 1e-6,
+    "fp32": 1e-5,
+    "fp16": 4e-3,
+    "dynamic_int8": 0.06,
+    "int8": 0.15,
+    "onnx": 1e-5,
+}
 KNOWN_LITERT_FAILURES = {
     ("translate_edges_moving_mnist", "int8"): "XNNPACK fails to prepare a node"
 }
@@ -34,34 +41,21 @@ KNOWN_LITERT_FAILURES = {
 
 def tiny_task(name):
     config = dataclasses.replace(presets.get_preset(name), size=16, width=4, depth=2, batch_size=2)
-    return presets.build_gan(config), config
+    return builders.build_gan(config), config
 
 
 def check(name, formats, tmp_path):
     model, config = tiny_task(name)
     task = TASK_PRESETS[name]
-    assert set(serving.endpoints(model)) == {"serving_default", task}
+    assert set(endpoints.endpoints_of(model)) == {"serving_default", task}
     calibration = litert.representative_inputs(config, 8)
     x = np.concatenate(calibration[:2])
-    want = np.asarray(model.generate(x))
     for fmt in formats:
-        if fmt == "saved_model":
-            sig = tf.saved_model.load(export_saved_model(model, str(tmp_path / "1"))).signatures
-            got = sig[task](frames=tf.constant(x))["video"].numpy()
-            tol = 1e-6
-        elif fmt == "onnx":
+        if fmt == "onnx":
             pytest.importorskip("onnxruntime", reason="needs the [onnx] extra")
-            import onnxruntime as ort
-
-            from keras_vgan.export import onnx as onnx_lib
-
-            session = ort.InferenceSession(onnx_lib.convert(model).SerializeToString())
-            got, tol = session.run(None, {"frames": x})[0], 1e-5
-        else:
-            flat = litert.convert(model, fmt, representative=calibration)
-            runner = litert.interpreter(flat).get_signature_runner(task)
-            got, tol = runner(frames=x)["video"], TOLERANCE[fmt]
-        assert np.abs(got - want).max() <= tol, (name, fmt, np.abs(got - want).max())
+        run_export_test(
+            model, tmp_path, fmt, x, TOLERANCE[fmt], endpoint=task, representative=calibration
+        )
 
 
 def test_conv3d_predictor_in_every_format(tmp_path):

@@ -9,24 +9,31 @@ import pytest
 
 from generate.cli import main as generate_main
 from generate.cli import sample
-from keras_vgan import serving, video_io
-from keras_vgan.export import export_litert, export_onnx, export_saved_model, open_sampler
-from tests.export_case import CLASSES, FRAMES, SIZE, tiny_gan
+from keras_vgan import video_io
+from keras_vgan.export import (
+    endpoints,
+    export_litert,
+    export_onnx,
+    export_saved_model,
+    open_sampler,
+)
+from tests.helpers import CLASSES, SIZE, tiny_gan
+from tests.helpers import EXPORT_FRAMES as FRAMES
 
 pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
 pytest.importorskip("onnxruntime", reason="needs the [onnx] extra")
 
 
 def test_latent_noise_is_sample_noise_and_truncation_bounds_it():
-    z = serving.latent_noise(5, 8, seed=3).numpy()
+    z = endpoints.latent_noise(5, 8, seed=3).numpy()
     gan = tiny_gan("vgan")
     np.testing.assert_array_equal(z, np.asarray(gan.sample_noise(5, seed=3)))
-    t = serving.latent_noise(500, 8, seed=3, truncation=0.5).numpy()
+    t = endpoints.latent_noise(500, 8, seed=3, truncation=0.5).numpy()
     assert np.abs(t).max() <= 0.5 and 0.2 < np.abs(t).mean() < 0.3  # truncated N(0,1): 0.245
     inside = np.abs(z) <= 0.5  # entries already in range are kept
     np.testing.assert_array_equal(t[:5][inside], z[inside])
     with pytest.raises(ValueError, match="truncation=0.0 must be > 0"):
-        serving.latent_noise(2, 8, truncation=0.0)
+        endpoints.latent_noise(2, 8, truncation=0.0)
 
 
 def test_every_format_gives_the_same_clips_and_writes_files(tmp_path, capsys):
@@ -70,7 +77,7 @@ def test_labels_truncation_and_length_from_a_mocogan_checkpoint(tmp_path, capsys
     gan, run = checkpoint_run(tmp_path, "mocogan", CLASSES)
     sampler = open_sampler(str(run))
     assert sampler.variable_frames and sampler.num_classes == CLASSES
-    z = np.asarray(serving.latent_noise(2, gan.latent_dim, seed=1))
+    z = np.asarray(endpoints.latent_noise(2, gan.latent_dim, seed=1))
     np.testing.assert_allclose(
         sample(sampler, 2, seed=1, label=3), np.asarray(gan.generate(z, labels=[3, 3])), atol=1e-6
     )
