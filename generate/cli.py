@@ -9,7 +9,7 @@
 PATH is a run directory (its ``model.keras``, else its newest checkpoint), a
 ``.keras`` file, a SavedModel directory (or a TF Serving model directory), a
 ``.tflite`` file (run with LiteRT) or an ``.onnx`` file (run with
-onnxruntime). The noise is ``keras_vgan.serving.latent_noise(num, seed,
+onnxruntime). The noise is ``keras_vgan.export.endpoints.latent_noise(num, seed,
 truncation)``, the same in every format, so one seed gives the same clips
 from every form of one model (up to each format's precision).
 
@@ -66,9 +66,9 @@ def sample(sampler, num, seed=0, label=None, truncation=None, frames=None):
     """``num`` clips (float32 ``[num, T, H, W, C]``) from a ``runners.Sampler``."""
     import numpy as np
 
-    from keras_vgan import serving
+    from keras_vgan.export import endpoints
 
-    z = np.asarray(serving.latent_noise(num, sampler.latent_dim, seed, truncation))
+    z = np.asarray(endpoints.latent_noise(num, sampler.latent_dim, seed, truncation))
     labels = None
     if label is not None:
         labels = np.full((num,), label, np.int32)
@@ -109,8 +109,8 @@ def main(argv=None):
         return parser.fail(f"{source!r} does not exist")
 
     with quiet_tensorflow():
+        from keras_vgan.export.load import SourceError
         from keras_vgan.export.runners import open_sampler
-        from keras_vgan.export.sources import SourceError
 
     try:
         sampler = open_sampler(source, checkpoint=bool(args.checkpoint))

@@ -8,7 +8,9 @@ import pytest
 import tensorflow as tf
 
 from keras_vgan import runs
-from keras_vgan.presets import build_gan, get_preset, validate_config
+from keras_vgan.builders import build_gan
+from keras_vgan.config import validate_config
+from keras_vgan.presets import get_preset
 from training import evaluate
 
 

@@ -137,7 +137,8 @@ def test_encoder_round_trip(tmp_path):
 
 
 def test_evaluator_on_an_untrained_generator():
-    from keras_vgan.presets import build_gan, get_preset
+    from keras_vgan.builders import build_gan
+    from keras_vgan.presets import get_preset
 
     config = get_preset("quick")
     config.width, config.latent_dim = 8, 16

@@ -10,18 +10,19 @@ import tensorflow as tf
 
 from export.cli import main as export_main
 from export.cli import next_version
-from keras_vgan import presets, video_io
-from keras_vgan.serving import export_saved_model
+from keras_vgan import builders, presets, video_io
+from keras_vgan import config as config_lib
+from keras_vgan.export import export_saved_model
 
 
 @pytest.mark.parametrize("name", sorted(presets.PRESETS))
 def test_every_preset_validates_and_builds(name):
     config = presets.get_preset(name)
-    presets.validate_config(config)
-    gan = presets.build_gan(config)
+    config_lib.validate_config(config)
+    gan = builders.build_gan(config)
     assert gan.loss_name == config.loss
-    batch = next(iter(presets.build_train_dataset(dataclasses.replace(config, batch_size=2))))
-    if presets.task_of(config):  # conditional tasks: (inputs, targets) pairs
+    batch = next(iter(builders.build_train_dataset(dataclasses.replace(config, batch_size=2))))
+    if config.family.task:  # conditional tasks: (inputs, targets) pairs
         inputs, targets = batch
         assert inputs.shape[0] == targets.shape[0] == 2
         assert targets.shape[-3:] == (config.size, config.size, config.channels)
@@ -47,13 +48,13 @@ def test_get_preset_returns_an_independent_copy_and_json_round_trips():
 def test_batch_norm_critic_with_gradient_penalty_is_refused():
     config = dataclasses.replace(presets.get_preset("quick"), loss="wgan", gp_weight=10.0)
     with pytest.raises(ValueError, match="d_norm='batch' with gp_weight=10.0"):
-        presets.validate_config(config)
+        config_lib.validate_config(config)
 
 
 def tiny_gan():
     config = presets.get_preset("quick")
     config = dataclasses.replace(config, frames=4, size=16, depth=2, width=4, latent_dim=8)
-    return presets.build_gan(config)
+    return builders.build_gan(config)
 
 
 def test_saved_model_signatures_match_the_keras_model(tmp_path):

@@ -181,7 +181,7 @@ class _Poison(keras.callbacks.Callback):
 
 
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
-    from keras_vgan.presets import build_gan, build_train_dataset
+    from keras_vgan.builders import build_gan, build_train_dataset
 
     config = get_preset("quick")
     for k, v in dict(frames=4, size=16, depth=2, width=4, latent_dim=8, batch_size=4).items():

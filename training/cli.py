@@ -18,7 +18,8 @@ def _flag(name):
 
 def build_parser():
     with quiet_tensorflow():
-        from keras_vgan.presets import PRESETS, TrainConfig
+        from keras_vgan.config import TrainConfig
+        from keras_vgan.presets import PRESETS
 
     parser = Parser(
         prog="python -m training",
@@ -51,6 +52,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    from keras_vgan import config as config_lib
     from keras_vgan import presets, runs
     from keras_vgan.callbacks import TrainingDiverged
 
@@ -60,7 +62,7 @@ def main(argv=None):
         return 0
     overrides = {
         f.name: getattr(args, f.name)
-        for f in dataclasses.fields(presets.TrainConfig)
+        for f in dataclasses.fields(config_lib.TrainConfig)
         if hasattr(args, f.name)
     }
     try:
@@ -76,7 +78,7 @@ def main(argv=None):
             run_dir = args.resume
         else:
             config = dataclasses.replace(presets.get_preset(args.preset), **overrides)
-        presets.validate_config(config)
+        data = config_lib.validate_config(config)  # checked and the data opened, once
     except (ValueError, FileNotFoundError) as e:
         return parser.fail(str(e))
 
@@ -85,7 +87,11 @@ def main(argv=None):
     print(f"run directory: {run_dir}", flush=True)
     try:
         result = runs.train(
-            config, run_dir, resume=bool(args.resume), verbose=0 if args.quiet else "auto"
+            config,
+            run_dir,
+            resume=bool(args.resume),
+            verbose=0 if args.quiet else "auto",
+            data=data,
         )
     except TrainingDiverged as e:
         return parser.fail(f"training diverged: {e}", EXIT_DIVERGED)

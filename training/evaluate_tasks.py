@@ -57,18 +57,20 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
     import keras
     import numpy as np
 
-    from keras_vgan import presets, runs
+    from keras_vgan import builders, runs
+    from keras_vgan import config as config_lib
     from keras_vgan.data import pairs as pairs_lib
     from keras_vgan.metrics.reconstruction import evaluate_predictor
     from keras_vgan.tasks import VideoTaskGAN, task_baselines
 
     config = runs.load_run_config(run_dir)
-    task = presets.task_of(config)
+    task = config.family.task
     if task is None:
         raise ValueError(f"{run_dir!r} trained model={config.model!r}, not a task model")
+    run_data = None
     if data is not None:
         config = dataclasses.replace(config, data=data)
-        presets.validate_config(config)
+        run_data = config_lib.validate_config(config)  # the data is opened once
     path = os.path.join(run_dir, "model.keras")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path!r} does not exist (the run has not finished)")
@@ -77,8 +79,13 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
         raise ValueError(f"{path!r} holds a {type(model).__name__}, not a VideoTaskGAN")
     seed = config.seed + 1000 if seed is None else seed
     held_out = list(
-        presets.build_task_pairs(
-            config, seed=seed, split="test", num_clips=clips, batch_size=batch_size
+        builders.build_task_pairs(
+            config,
+            seed=seed,
+            split="test",
+            num_clips=clips,
+            batch_size=batch_size,
+            data=run_data,
         )
     )
     if not held_out:
