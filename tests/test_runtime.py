@@ -88,7 +88,7 @@ def test_training_program_turns_onednn_on_and_records_it(tmp_path):
 
 _PROGRAM_PATH = """
 import json
-from training.quiet import quiet_tensorflow
+from training.program import quiet_tensorflow
 with quiet_tensorflow():
     from keras_vgan import runtime
 print(json.dumps([runtime.onednn_enabled(), runtime.os.environ.get(runtime.ONEDNN_ENV)]))
@@ -99,7 +99,7 @@ print(json.dumps([runtime.onednn_enabled(), runtime.os.environ.get(runtime.ONEDN
 @pytest.mark.parametrize("value, expected", [(None, [True, "1"]), ("0", [False, "0"])])
 def test_every_program_path_sets_onednn_and_respects_an_explicit_zero(value, expected):
     # All programs (training, evaluate, evaluate_tasks, frames, export, export.client,
-    # generate) load TensorFlow through training.quiet.quiet_tensorflow.
+    # generate) load TensorFlow through training.program.quiet_tensorflow.
     env = {} if value is None else {runtime.ONEDNN_ENV: value}
     proc = _python(_PROGRAM_PATH, **env)
     assert proc.returncode == 0, proc.stderr
