@@ -15,13 +15,13 @@ os.environ["TF_CONFIG"] = json.dumps(
         "task": {"type": "worker", "index": index},
     }
 )
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from distributed_case import global_batch, make_gan  # noqa: E402
 
 from keras_vgan.distribute import get_strategy  # noqa: E402
+from tests.helpers import global_batch, make_gan  # noqa: E402
 
 strategy = get_strategy("multi_worker")
 with strategy.scope():

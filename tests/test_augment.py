@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from zoo_case import FRAMES, SIZE, clips
 
-from keras_vgan import augment, presets
+from keras_vgan import augment, builders, presets
+from keras_vgan import config as config_lib
 from keras_vgan.engine import VideoGAN
+from tests.helpers import FRAMES, SIZE, clips
 
 ALL = "color,translation,cutout"
 
@@ -152,9 +153,9 @@ def test_preset_flag_reaches_the_engine():
         batch_size=2,
         augment="translation,cutout,brightness",
     )
-    gan = presets.build_gan(config)
+    gan = builders.build_gan(config)
     assert gan.augment == "brightness,translation,cutout"
-    history = gan.fit(presets.build_train_dataset(config), steps_per_epoch=2, verbose=0).history
+    history = gan.fit(builders.build_train_dataset(config), steps_per_epoch=2, verbose=0).history
     assert all(np.isfinite(v[-1]) for v in history.values())
     with pytest.raises(ValueError, match="augmentation 'zoom'"):
-        presets.validate_config(dataclasses.replace(config, augment="zoom"))
+        config_lib.validate_config(dataclasses.replace(config, augment="zoom"))

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from distributed_case import global_batch, make_gan
 
 from keras_vgan.distribute import get_strategy
+from tests.helpers import global_batch, make_gan
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from distributed_case import global_batch, make_gan
 
 from keras_vgan.engine import VideoGAN
 from keras_vgan.models import VGANDiscriminator, VGANGenerator
+from tests.helpers import changed, global_batch, make_gan, snapshot
 
 FRAMES, SIZE, LATENT = 4, 8, 8
 
@@ -25,14 +25,6 @@ def clips(n=8, seed=0):
 
 def dataset(n=8, batch=4):
     return tf.data.Dataset.from_tensor_slices(clips(n)).batch(batch, drop_remainder=True)
-
-
-def snapshot(variables):
-    return [np.array(v.numpy()) for v in variables]
-
-
-def changed(before, variables):
-    return [not np.allclose(b, v.numpy()) for b, v in zip(before, variables, strict=True)]
 
 
 def test_fit_updates_both_networks_and_keeps_losses_finite():
