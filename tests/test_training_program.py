@@ -214,3 +214,37 @@ def test_diverging_program_exits_nonzero_with_one_line(tmp_path, capsys):
     assert err.startswith("python -m training: error: training diverged: ")
     assert "became nan" in err or "became inf" in err
     assert err.count("\n") == 1
+
+
+PROGRAMS = ["training.cli", "training.evaluate", "training.evaluate_tasks", "training.frames",
+            "export.cli", "export.client", "generate.cli"]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", PROGRAMS)
+def test_every_program_uses_the_shared_parser_and_quiet_start(module):
+    import importlib
+    import inspect
+
+    source = inspect.getsource(importlib.import_module(module))
+    assert "from training.program import" in source
+    assert "ArgumentParser" not in source and "EXIT_USAGE =" not in source
+
+
+def test_program_helpers_one_line_errors_and_no_tensorflow_on_import(capsys):
+    from training.program import EXIT_USAGE, Parser
+
+    parser = Parser(prog="python -m demo")
+    parser.add_argument("--n", type=int, default=1)
+    assert parser.fail("--n 0 must be >= 1") == EXIT_USAGE == 2
+    assert capsys.readouterr().err == "python -m demo: error: --n 0 must be >= 1\n"
+    assert parser.parse_or_status(["--n", "x"]) == (None, 2)
+    assert (
+        capsys.readouterr().err == "python -m demo: error: argument --n: invalid int value: 'x'\n"
+    )
+    assert parser.parse_or_status(["--help"]) == (None, 0)
+    args, status = parser.parse_or_status(["--n", "3"])
+    assert args.n == 3 and status is None
+    # The module is imported before TensorFlow may start (flag errors cost no TF start-up).
+    probe = "import sys, training.program; print('tensorflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
