@@ -63,7 +63,7 @@ class ModelFamily:
     build: Callable
     generators: tuple
     check: Callable
-    serving: "Serving"
+    serving: Serving
     d_norms: tuple
     num_classes: bool = False
     task: str | None = None

@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+import tensorflow as tf
 
 from keras_vgan import builders, data, presets, registry, tasks, video_io
 from keras_vgan import config as config_lib
@@ -113,3 +114,21 @@ def test_task_baselines_come_from_the_registrations():
     assert set(tasks.task_baselines("restoration", scale=2)) == {"bilinear"}
     assert set(tasks.task_baselines("restoration")) == {"identity"}
     assert tasks.task_baselines("nope") == {}
+
+
+def test_serving_comes_from_the_family_or_a_hook_never_from_the_class_name():
+    class Plain:
+        name = "plain"
+        ema_generator = object()  # no registered family
+
+    with pytest.raises(ValueError, match="has nothing to serve"):
+        endpoints.endpoints_of(Plain())
+
+    class Hooked(Plain):
+        def serving_endpoints(self):
+            spec = tf.TensorSpec((None, 2), tf.float32, name="x")
+            return {"double": (lambda x: {"video": 2 * x}, (spec,))}
+
+    eps = endpoints.endpoints_of(Hooked())
+    assert list(eps) == ["serving_default", "double"]
+    assert endpoints.task_endpoint_name(Plain.ema_generator) is None
