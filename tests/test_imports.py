@@ -15,8 +15,6 @@ import sys
 import keras_vgan
 
 PACKAGE = pathlib.Path(keras_vgan.__file__).parent
-# Programs whose import runs them, not library modules.
-PROGRAMS = ("keras_vgan.metrics.train_offline_encoder",)
 
 CHILDREN = r"""
 import importlib, os, sys, traceback, warnings
@@ -56,9 +54,7 @@ def all_modules():
         parts = ("keras_vgan", *path.relative_to(PACKAGE).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
-        name = ".".join(parts)
-        if name not in PROGRAMS:
-            names.append(name)
+        names.append(".".join(parts))
     return names
 
 
