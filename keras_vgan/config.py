@@ -9,6 +9,7 @@ again. Errors are one-line ValueErrors naming the field and what was expected.
 
 import dataclasses
 import json
+import math
 import os
 
 from keras_vgan import augment as augment_lib
@@ -83,10 +84,14 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data):
         names = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(data, dict):
+            raise ValueError(f"a config is a JSON object of TrainConfig fields, not {data!r:.60}")
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; expected fields of TrainConfig")
-        return cls(**data)
+        config = cls(**data)
+        check_types(config)
+        return config
 
     def widths(self, finest_first=False):
         """Channel widths of the networks' ``depth`` levels: ``width * 2**(depth-1) ... width``.
@@ -152,6 +157,22 @@ def open_data(config):
     return RunData(config, source=data_lib.open_source(config.data, **clip))
 
 
+def check_types(config):
+    """One-line ValueError for a field whose value is not of the field's type (a float
+    field takes an int too, and must be finite: NaN slips through every range check)."""
+    for field in dataclasses.fields(config):
+        kind = field.type if isinstance(field.type, type) else type(field.default)
+        value = getattr(config, field.name)
+        if kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok and not math.isfinite(value):
+                raise ValueError(f"{field.name}={value!r} must be a finite number")
+        else:
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            raise ValueError(f"{field.name}={value!r:.60} must be of type {kind.__name__}")
+
+
 def _choice(name, value, allowed):
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
@@ -171,6 +192,9 @@ def validate_config(config):
     Raises:
         ValueError: one line naming the field (a ``DataError`` for unusable data).
     """
+    check_types(config)
+    if not 0 <= config.seed < 2**31:  # numpy and the int32 seeds of stateless random ops
+        raise ValueError(f"seed={config.seed!r} must be an integer in [0, 2**31 - 1]")
     _choice("model", config.model, registry.names())
     family = config.family
     _check_data_name(config.data)

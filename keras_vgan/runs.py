@@ -64,8 +64,16 @@ def load_run_config(run_dir):
         raise FileNotFoundError(f"run directory {run_dir!r} does not exist")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir!r} is not a run directory (no config.json)")
-    with open(path) as f:
-        return TrainConfig.from_dict(json.load(f))
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (ValueError, RecursionError) as e:  # bad JSON, bad UTF-8, absurd nesting
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"{path!r} is not a valid config file: {first}") from None
+    try:
+        return TrainConfig.from_dict(data)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{path!r}: {str(e).splitlines()[0]}") from None
 
 
 def write_config(run_dir, config):

@@ -305,8 +305,11 @@ def read_gif(path, channels=3):
         with Image.open(path) as im:
             mode = "L" if channels == 1 else "RGB"
             frames = [np.asarray(f.convert(mode)) for f in ImageSequence.Iterator(im)]
-    except (OSError, ValueError) as e:
-        raise OSError(f"cannot read GIF {os.fspath(path)!r}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - a damaged file raises IndexError, EOFError, ...
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise OSError(f"cannot read GIF {os.fspath(path)!r}: {first}") from e
+    if not frames or len({f.shape for f in frames}) != 1:
+        raise OSError(f"cannot read GIF {os.fspath(path)!r}: no frames, or frames of several sizes")
     v = np.stack(frames)
     return v[..., None] if channels == 1 else v
 
@@ -384,7 +387,8 @@ def quiet_opencv():
     with _quiet_lock:
         if _quiet_depth == 0:
             _quiet_saved = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+            # SILENT: FFmpeg's "Could not find decoder" for a damaged file is an ERROR.
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
         _quiet_depth += 1
     try:
         yield

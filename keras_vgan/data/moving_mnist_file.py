@@ -37,7 +37,7 @@ def load_moving_mnist_file(path) -> np.ndarray:
         raise DataError(f"Moving MNIST file {path!r} does not exist")
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - EOFError (empty), BadZipFile ("PK" header), ...
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(f"cannot read {path!r} as a .npy array ({first})") from None
     if not isinstance(array, np.ndarray):

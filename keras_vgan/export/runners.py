@@ -39,12 +39,13 @@ class Sampler:
     path = None
 
     def __call__(self, z, labels=None, frames=None):
-        z = np.asarray(z, np.float32)
+        z = check_noise(z, self.latent_dim, self.path)
         if labels is not None:
             if not self.num_classes:
                 raise ValueError(f"{self.path!r} is unconditional: it takes no label")
-            labels = np.asarray(labels, np.int32).reshape(-1)
-            check_labels(labels, self.num_classes)
+            labels = as_labels(labels)
+            check_labels(labels, self.num_classes)  # before int32: no wrap-around
+            labels = labels.astype(np.int32)
             if labels.shape[0] != z.shape[0]:
                 raise ValueError(f"{labels.shape[0]} labels for {z.shape[0]} clips")
         if frames is not None and frames != self.frames and not self.variable_frames:
@@ -61,6 +62,38 @@ class Sampler:
 
     def _run(self, z, labels, frames):
         raise NotImplementedError
+
+
+def check_noise(z, latent_dim, path=None):
+    """``z`` as float32 ``[B, latent_dim]``; a one-line ValueError for another rank, size,
+    a non-numeric dtype or non-finite values (a runtime would fail in many lines, or
+    return NaN clips)."""
+    try:
+        array = np.asarray(z)
+    except (ValueError, TypeError) as e:  # ragged lists
+        raise ValueError(f"z is not an array of numbers ({str(e).splitlines()[0]})") from None
+    expected = f"float noise [B, {latent_dim if latent_dim is not None else 'latent_dim'}]"
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"z has dtype {array.dtype}; expected {expected}")
+    if array.ndim != 2 or (latent_dim is not None and array.shape[1] != latent_dim):
+        raise ValueError(f"z has shape {tuple(array.shape)}; expected {expected} for {path!r}")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(f"z holds NaN or Inf; expected finite {expected}")
+    return array
+
+
+def as_labels(labels):
+    """Class labels as int64 ``[B]``; a one-line ValueError unless they are integers."""
+    try:
+        array = np.asarray(labels)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"labels are not integers ({str(e).splitlines()[0]})") from None
+    if array.dtype.kind in "f" and np.isfinite(array).all() and (array == np.round(array)).all():
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"labels have dtype {array.dtype} ({labels!r:.40}); expected integers")
+    return array.astype(np.int64).reshape(-1)
 
 
 def check_labels(labels, num_classes):
