@@ -37,10 +37,14 @@ def adam_optimizers(config):
 def build_gan(config):
     """Builds and compiles the model of a checked config (call inside a strategy scope).
 
-    A GAN family gives an ``engine.VideoGAN``, a task family a ``tasks.VideoTaskGAN``.
+    A GAN family gives an ``engine.VideoGAN``, a task family a ``tasks.VideoTaskGAN``,
+    a family with its own engine what its ``build_model`` makes of its networks.
     """
     family = config.family
-    generator, discriminator = family.build(config)
+    networks = family.build(config)
+    if family.build_model is not None:
+        return family.build_model(config, networks)
+    generator, discriminator = networks
     if family.task:
         gan = VideoTaskGAN(
             generator,

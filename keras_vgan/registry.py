@@ -57,6 +57,9 @@ class ModelFamily:
             (``tasks.VideoTaskGAN``'s ``condition``).
         baselines: task families: ``(stride=None, scale=1) -> {name: fn(inputs)}``,
             the trivial predictors it is scored against.
+        build_model: ``(config, networks) -> compiled model`` for a family trained by
+            another engine (a ``engine.GenerativeModel`` subclass: a VAE, a token
+            model); None: ``engine.VideoGAN``, or ``tasks.VideoTaskGAN`` with a ``task``.
     """
 
     name: str
@@ -69,6 +72,7 @@ class ModelFamily:
     task: str | None = None
     condition: str = "none"
     baselines: Callable | None = None
+    build_model: Callable | None = None
 
 
 _FAMILIES = {}

@@ -72,6 +72,12 @@ def test_a_new_family_is_one_registration(monkeypatch):
     assert "generate_seeded" in endpoints.endpoints_of(gan)
     with pytest.raises(ValueError, match="d_norm='spectral' is not one of"):
         config_lib.validate_config(dataclasses.replace(config, d_norm="spectral"))
+    # A family trained by its own engine (a VAE, a token model) builds it from its networks.
+    other = dataclasses.replace(family, name="my_engine", build_model=lambda c, nets: (c, nets))
+    registry.register(other)
+    config = dataclasses.replace(config, model="my_engine")
+    built, networks = builders.build_gan(config)
+    assert built is config and [n.name for n in networks] == ["generator", "discriminator"]
 
 
 def test_validate_config_opens_the_data_once_and_the_builders_reuse_it(tmp_path, monkeypatch):
