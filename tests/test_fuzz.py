@@ -529,3 +529,15 @@ def test_long_moving_mnist_arrays(tmp_path_factory, shape, dtype, frames, size, 
     test_moving_mnist_arrays_of_any_shape_and_dtype.hypothesis.inner_test(
         tmp_path_factory, shape, dtype, frames, size, channels, stride
     )
+
+
+@pytest.mark.slow
+@settings(max_examples=40, derandomize=False)
+@given(hurt=damages, which=st.integers(0, 5))
+def test_long_damaged_folders(real_files, tmp_path_factory, hurt, which):
+    test_a_damaged_video_in_a_folder_is_read_or_skipped_with_one_warning.hypothesis.inner_test(
+        real_files, tmp_path_factory, hurt
+    )
+    test_a_damaged_frame_in_a_frame_folder_is_read_or_skipped.hypothesis.inner_test(
+        real_files, tmp_path_factory, hurt, which
+    )
