@@ -190,6 +190,7 @@ def verdict(monitor, seconds):
             f"RSS: not counted as growth: the fit adds {fitted:.1f} MB over the second half, "
             f"within the {RSS_NOISE_MB:.0f} MB of allocator noise (run longer for a verdict)"
         )
+        grows.append("memory?")  # undecided: too short to tell a trend from noise
     elif slope > RSS_SLOPE_MB_PER_HOUR:
         grows.append("memory")
     times = monitor.step_times[2:]  # the first steps trace the step function
@@ -330,14 +331,17 @@ def main(argv=None):
     lines, grows = verdict(monitor, seconds)
     for line in lines:
         print(line)
-    print(
-        "verdict: "
-        + (
-            f"GROWS ({', '.join(grows)})"
-            if grows
-            else "stable (neither memory nor step time grows)"
+    undecided = [g.rstrip("?") for g in grows if g.endswith("?")]
+    grows = [g for g in grows if not g.endswith("?")]
+    if grows:
+        print(f"verdict: GROWS ({', '.join(grows)})")
+    elif undecided:
+        print(
+            f"verdict: step time stable; {', '.join(undecided)} rises at a rate above the "
+            "threshold but by less than the noise: undecided, run longer (the default hour)"
         )
-    )
+    else:
+        print("verdict: stable (neither memory nor step time grows)")
     return 1 if grows else 0
 
 
