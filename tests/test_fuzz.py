@@ -30,7 +30,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 settings.register_profile(
@@ -472,7 +472,6 @@ def test_samplers_reject_wrong_inputs_in_one_line_and_never_give_wrong_output(se
             continue
         assert valid, f"{sampler.format} accepted an invalid input: z {np.shape(z)} {labels!r}"
         z32 = np.asarray(z, np.float32)
-        assume(len(z32) > 0 or out.shape[0] == 0)
         expected = reference(gan, z32, None if labels is None else np.asarray(labels, np.int32))
         assert out.shape == expected.shape
         np.testing.assert_allclose(out, expected, atol=1e-4)
