@@ -10,16 +10,29 @@ loss without saving the diverged weights.
 """
 
 import json
+import logging
 import math
 import os
 import shutil
+import time
 
+import h5py
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_vgan import summaries, video_io
 from keras_vgan.metrics import evaluation
+
+logger = logging.getLogger("keras_vgan.checkpoints")
+
+
+def global_step(model, default=0):
+    """Training steps a model has taken (its step optimizer's ``iterations``)."""
+    optimizer = getattr(model, "step_optimizer", None) or getattr(model, "optimizer", None)
+    if optimizer is None:
+        return int(default)
+    return int(optimizer.iterations.numpy())
 
 
 class _SampleFiles(keras.callbacks.Callback):
@@ -55,7 +68,8 @@ class _SampleFiles(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0 and not getattr(self.model, "stop_training", False):
-            self.write(f"epoch_{epoch + 1:04d}", step=epoch + 1)
+            # The global step, as the scalars (StepScalars): one x-axis in TensorBoard.
+            self.write(f"epoch_{epoch + 1:04d}", step=global_step(self.model, epoch + 1))
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
@@ -106,18 +120,114 @@ class VideoSamples(_SampleFiles):
         )
 
 
+class StepScalars(keras.callbacks.Callback):
+    """TensorBoard scalars on the global step, every ``every`` steps and at each epoch end.
+
+    Every ``every`` steps: the mean of each logged value over those steps (Keras
+    logs epoch-to-date means; the per-step values are recovered from them, so a
+    GAN's losses are seen step by step, not smoothed over the epoch), each
+    optimizer's learning rate (``lr/<optimizer>``, schedules included) and
+    ``steps_per_second``. At each epoch end: ``epoch_<name>`` (the epoch's mean).
+    All on the global step (the step optimizer's iterations), the step the
+    sample GIFs use, so both dashboards share one x-axis.
+
+    Args:
+        log_dir: the TensorBoard run directory (e.g. ``RUN_DIR/train``).
+        every: steps between scalar points (>= 1).
+    """
+
+    def __init__(self, log_dir, every=50):
+        super().__init__()
+        self.log_dir = log_dir
+        self.every = int(every)
+        if self.every < 1:
+            raise ValueError(f"every={every!r} must be >= 1")
+        self._writer = None
+
+    def _scalar(self, name, value, step):
+        tf.summary.scalar(name, float(value), step=step)
+
+    def on_train_begin(self, logs=None):
+        self._writer = self._writer or tf.summary.create_file_writer(self.log_dir)
+        self._sums, self._count = {}, 0
+        self._clock = (time.perf_counter(), global_step(self.model))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._prev, self._batches = {}, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
+        k = self._batches
+        for name, value in (logs or {}).items():
+            mean = float(np.mean(np.asarray(value, dtype="float64")))
+            # Keras logs the mean of the epoch so far: this batch's value is k m_k - (k-1) m_(k-1).
+            current = k * mean - (k - 1) * self._prev.get(name, 0.0)
+            self._prev[name] = mean
+            self._sums[name] = self._sums.get(name, 0.0) + current
+        self._count += 1
+        step = global_step(self.model)
+        if step % self.every:
+            return
+        now = time.perf_counter()
+        t0, s0 = self._clock
+        with self._writer.as_default():
+            for name, total in self._sums.items():
+                self._scalar(name, total / self._count, step)
+            for attr in getattr(self.model, "OPTIMIZERS", ()) or ("optimizer",):
+                optimizer = getattr(self.model, attr, None)
+                if optimizer is not None:
+                    lr = optimizer.learning_rate
+                    self._scalar(f"lr/{attr}", np.asarray(lr), step)
+            if now > t0 and step > s0:
+                self._scalar("steps_per_second", (step - s0) / (now - t0), step)
+        self._writer.flush()
+        self._sums, self._count = {}, 0
+        self._clock = (now, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = global_step(self.model)
+        with self._writer.as_default():
+            for name, value in (logs or {}).items():
+                self._scalar(f"epoch_{name}", np.mean(np.asarray(value, dtype="float64")), step)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 class TrainingDiverged(RuntimeError):
     """Raised (by the training program) when a loss became NaN or Inf."""
 
 
+class CheckpointError(ValueError):
+    """No intact checkpoint where there are checkpoints (a one-line message)."""
+
+
+_warned_damaged = set()
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 class TrainingCheckpoint(keras.callbacks.Callback):
-    """Atomic, resumable checkpoints of the whole training state.
+    """Atomic, resumable checkpoints of the whole training state that survive damage.
 
     Layout: ``directory/ckpt-<step>/state.weights.h5`` + ``state.json``, and
-    ``directory/latest`` naming the newest complete one. A new checkpoint is
-    written in full before ``latest`` is switched with ``os.replace``; older
-    ones are then removed (``keep`` are kept). Saved at the end of each epoch
-    (choose ``steps_per_epoch`` for the checkpoint interval you want).
+    ``directory/latest`` naming the newest one written. A new checkpoint is
+    written in full under a ``.partial`` name and renamed into place before
+    ``latest`` is switched with ``os.replace``; older ones are then removed so
+    that ``keep`` intact ones stay (the newest intact one is never removed).
+    Saved at the end of each epoch (choose ``steps_per_epoch`` for the interval).
+
+    Reading never trusts one file: ``latest`` and ``restore`` take the newest
+    *intact* checkpoint (``state.json`` with integer ``epoch`` and ``step``, an
+    HDF5 weights file that opens: HDF5 checks the stored end of file, so a
+    truncated copy fails), with one warning line per damaged newer one, and
+    ``restore`` falls back further when a file opens but does not load. Only
+    when every checkpoint is damaged does ``restore`` raise ``CheckpointError``.
 
     After every batch the logged values are checked; on NaN or Inf training
     stops, nothing is saved, and ``diverged`` holds a one-line explanation.
@@ -127,39 +237,111 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.directory = directory
         self.keep = int(keep)
+        if self.keep < 1:
+            raise ValueError(f"keep={keep!r} must be >= 1")
         self.diverged = None
         self._epoch = 0
 
     # --- reading
     @staticmethod
+    def candidates(directory):
+        """``ckpt-*`` directories of ``directory``, newest (highest step) first."""
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return []
+        names = [
+            n
+            for n in names
+            if n.startswith("ckpt-")
+            and not n.endswith(".partial")
+            and os.path.isdir(os.path.join(directory, n))
+        ]
+        return [os.path.join(directory, n) for n in sorted(names, reverse=True)]
+
+    @staticmethod
+    def damage(path):
+        """Why the checkpoint at ``path`` cannot be restored, or None when it looks intact."""
+        try:
+            with open(os.path.join(path, "state.json")) as f:
+                state = json.load(f)
+        except FileNotFoundError:
+            return "state.json is missing"
+        except (OSError, ValueError) as e:
+            return f"state.json is unreadable ({_first_line(e)})"
+        if not isinstance(state, dict) or not all(
+            isinstance(state.get(k), int) and not isinstance(state.get(k), bool)
+            for k in ("epoch", "step")
+        ):
+            return "state.json has no integer epoch and step"
+        weights = os.path.join(path, "state.weights.h5")
+        try:
+            size = os.path.getsize(weights)
+        except OSError:
+            return "state.weights.h5 is missing"
+        if size == 0:
+            return "state.weights.h5 is empty"
+        try:
+            with h5py.File(weights, "r"):
+                pass
+        except Exception as e:  # h5py raises OSError, sometimes others, for damage
+            return f"state.weights.h5 is damaged ({_first_line(e)})"
+        return None
+
+    @staticmethod
+    def _warn(path, reason):
+        if path not in _warned_damaged:
+            _warned_damaged.add(path)
+            logger.warning("keras_vgan: skipping damaged checkpoint %s: %s", path, reason)
+
+    @staticmethod
     def latest(directory):
-        """Path of the newest complete checkpoint in ``directory``, or None."""
-        pointer = os.path.join(directory, "latest")
-        if not os.path.exists(pointer):
-            return None
-        with open(pointer) as f:
-            name = f.read().strip()
-        path = os.path.join(directory, name)
-        return path if os.path.exists(os.path.join(path, "state.json")) else None
+        """Path of the newest intact checkpoint in ``directory``, or None.
+
+        Each damaged checkpoint newer than it gets one warning line (once per process).
+        """
+        for path in TrainingCheckpoint.candidates(directory):
+            reason = TrainingCheckpoint.damage(path)
+            if reason is None:
+                return path
+            TrainingCheckpoint._warn(path, reason)
+        return None
 
     @staticmethod
     def restore(model, directory):
-        """Loads the newest checkpoint into a built, compiled model.
+        """Loads the newest intact checkpoint into a built, compiled model.
 
         Returns:
             The saved state dict (``epoch``: completed epochs, ``step``:
             generator steps taken), or None when there is no checkpoint.
+
+        Raises:
+            CheckpointError: there are checkpoints and none of them loads.
         """
-        path = TrainingCheckpoint.latest(directory)
-        if path is None:
-            return None
-        model.load_weights(os.path.join(path, "state.weights.h5"))
-        with open(os.path.join(path, "state.json")) as f:
-            return json.load(f)
+        paths = TrainingCheckpoint.candidates(directory)
+        first = None
+        for path in paths:
+            reason = TrainingCheckpoint.damage(path)
+            if reason is None:
+                try:
+                    # A failed load may leave some weights set: the next one sets all.
+                    model.load_weights(os.path.join(path, "state.weights.h5"))
+                    with open(os.path.join(path, "state.json")) as f:
+                        return json.load(f)
+                except Exception as e:
+                    reason = f"state.weights.h5 does not load ({_first_line(e)})"
+            TrainingCheckpoint._warn(path, reason)
+            first = first or (os.path.basename(path), reason)
+        if paths:
+            raise CheckpointError(
+                f"no intact checkpoint in {directory!r}: all {len(paths)} are damaged "
+                f"(newest {first[0]}: {first[1]})"
+            )
+        return None
 
     # --- writing
     def save(self, epoch_done):
-        step = int(self.model.g_optimizer.iterations.numpy())
+        step = global_step(self.model)
         name = f"ckpt-{step:09d}"
         path = os.path.join(self.directory, name)
         tmp = path + ".partial"
@@ -168,6 +350,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.model.save_weights(os.path.join(tmp, "state.weights.h5"))
         with open(os.path.join(tmp, "state.json"), "w") as f:
             json.dump({"epoch": epoch_done, "step": step}, f)
+            f.flush()
+            os.fsync(f.fileno())
         shutil.rmtree(path, ignore_errors=True)
         os.replace(tmp, path)
         pointer_tmp = os.path.join(self.directory, "latest.partial")
@@ -176,18 +360,21 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             f.flush()
             os.fsync(f.fileno())
         os.replace(pointer_tmp, os.path.join(self.directory, "latest"))
-        self._prune(name)
+        self._prune()
         return path
 
-    def _prune(self, newest):
-        names = sorted(
-            n
-            for n in os.listdir(self.directory)
-            if n.startswith("ckpt-") and not n.endswith(".partial")
-        )
-        for n in names[: max(0, len(names) - self.keep)]:
-            if n != newest:
-                shutil.rmtree(os.path.join(self.directory, n), ignore_errors=True)
+    def _prune(self):
+        """Removes checkpoints older than the ``keep`` newest intact ones.
+
+        Damaged ones among the newest stay (to be looked at) and do not count, so
+        the newest intact checkpoint is never removed.
+        """
+        intact = 0
+        for path in self.candidates(self.directory):
+            if intact >= self.keep:
+                shutil.rmtree(path, ignore_errors=True)
+            elif self.damage(path) is None:
+                intact += 1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

@@ -68,6 +68,8 @@ class TrainConfig:
     fps: int = 8  # frames per second of sample GIF/mp4 files
     eval_every: int = 0  # epochs between offline-metric evaluations in TensorBoard (0: off)
     eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
+    log_every: int = 50  # steps between TensorBoard scalars (window means, learning rates, steps/s)
+    keep_checkpoints: int = 2  # newest intact checkpoints kept (the newest intact one never goes)
     # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
     # clip, ``width``/``depth`` the networks' finest width and number of /2 levels.
     context_frames: int = 10  # prediction: frames of context; the other frames are predicted
@@ -217,7 +219,7 @@ def validate_config(config):
     _choice("strategy", config.strategy, STRATEGIES)
     positive = (
         "frames size channels latent_dim width depth d_steps batch_size epochs "
-        "steps_per_epoch num_samples fps"
+        "steps_per_epoch num_samples fps log_every keep_checkpoints"
     ).split()
     for name in positive:
         value = getattr(config, name)

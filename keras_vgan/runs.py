@@ -5,17 +5,22 @@ A run directory holds::
     config.json            the fully resolved TrainConfig
     runtime.json           CPU / instruction sets, oneDNN, threads, versions, devices of
                            the latest start (keras_vgan.runtime.runtime_info)
-    train/                 TensorBoard scalars (Keras' TensorBoard callback)
+    train/                 TensorBoard scalars every ``log_every`` steps and per epoch, on
+                           the global step (callbacks.StepScalars)
     samples/               epoch_NNNN.gif/.mp4/.png, final.*, and the TensorBoard
-                           event file with the animated sample GIFs
-    checkpoints/           atomic training state (see callbacks.TrainingCheckpoint)
+                           event file with the animated sample GIFs (global step too)
+    checkpoints/           atomic training state, the ``keep_checkpoints`` newest intact
+                           ones (see callbacks.TrainingCheckpoint)
+    .lock                  held (flock) by the one training process writing the run
     eval/                  offline-metric scalars every ``eval_every`` epochs (if > 0)
     model.keras            the whole VideoGAN at the end of training
 
 ``train`` is what ``python -m training`` runs; it is usable from a notebook.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import time
@@ -25,10 +30,12 @@ import keras
 from keras_vgan.builders import build_gan, build_task_pairs, build_train_dataset
 from keras_vgan.callbacks import (
     PeriodicEvaluation,
+    StepScalars,
     TaskSamples,
     TrainingCheckpoint,
     TrainingDiverged,
     VideoSamples,
+    global_step,
 )
 from keras_vgan.config import TrainConfig, validate_config
 from keras_vgan.distribute import get_strategy
@@ -83,6 +90,41 @@ def write_config(run_dir, config):
     os.replace(tmp, os.path.join(run_dir, "config.json"))
 
 
+class RunLocked(ValueError):
+    """Another process is training the same run directory (a one-line message)."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir):
+    """Holds ``run_dir/.lock`` (an exclusive ``flock``) while a process writes the run.
+
+    The kernel drops the lock when its process ends, killed or not, so a lock
+    left by a killed run never blocks a later resume.
+
+    Raises:
+        RunLocked: another live process holds it.
+    """
+    path = os.path.join(run_dir, ".lock")
+    f = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            raise RunLocked(
+                f"run directory {run_dir!r} is being trained by another process (pid {holder}); "
+                "wait for it to end or stop it first"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        yield
+    finally:
+        f.close()  # releases the lock
+
+
 def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None):
     """Trains (or resumes) a run.
 
@@ -100,7 +142,14 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None
 
     Raises:
         TrainingDiverged: a loss became NaN/Inf; the last good checkpoint is kept.
+        RunLocked: another process is training ``run_dir``.
+        callbacks.CheckpointError: resuming, and no checkpoint of the run is intact.
     """
+    with run_lock(run_dir):
+        return _train(config, run_dir, resume, verbose, devices, data)
+
+
+def _train(config, run_dir, resume, verbose, devices, data):
     if data is None:
         data = validate_config(config)  # opens and probes the data, once
     keras.utils.set_random_seed(config.seed)
@@ -128,12 +177,12 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None
             seed=config.seed + 1,
             fps=config.fps,
         )
-    checkpoint = TrainingCheckpoint(ckpt_dir)
+    checkpoint = TrainingCheckpoint(ckpt_dir, keep=config.keep_checkpoints)
     callbacks = [
         checkpoint,
         samples,
         *_evaluation(config, run_dir),
-        keras.callbacks.TensorBoard(log_dir=run_dir, update_freq="epoch", write_graph=False),
+        StepScalars(os.path.join(run_dir, "train"), every=config.log_every),
     ]
     history = {}
     if initial_epoch < config.epochs:
@@ -151,7 +200,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None
     if checkpoint.diverged:
         raise TrainingDiverged(checkpoint.diverged)
     samples.set_model(gan)
-    gif = samples.write("final", step=config.epochs)
+    gif = samples.write("final", step=global_step(gan, config.epochs))
     tmp = os.path.join(run_dir, "model.partial.keras")
     gan.save(tmp)
     os.replace(tmp, os.path.join(run_dir, "model.keras"))

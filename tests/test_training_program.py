@@ -65,7 +65,8 @@ def test_tiny_run_writes_config_scalars_gif_samples_checkpoints_and_model(tmp_pa
     assert d_loss and len(d_loss[0]) == 2 and all(np.isfinite(x) for _, x in d_loss[0])
 
     gifs = summaries.read_video_summaries(os.path.join(run_dir, "samples"))
-    assert sorted(step for step, _, _ in gifs) == [1, 2, 2]  # epochs 1, 2 and the final sample
+    # On the global step (3 steps an epoch), as the scalars: epochs 1, 2 and the final sample.
+    assert sorted(step for step, _, _ in gifs) == [3, 6, 6]
     for name in ("epoch_0001.gif", "epoch_0002.gif", "final.gif"):
         clip = video_io.read_gif(os.path.join(run_dir, "samples", name))
         assert clip.shape[0] == 4  # frames

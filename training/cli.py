@@ -54,7 +54,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from keras_vgan import config as config_lib
     from keras_vgan import presets, runs
-    from keras_vgan.callbacks import TrainingDiverged
+    from keras_vgan.callbacks import CheckpointError, TrainingDiverged
 
     if args.list_presets:
         for name in sorted(presets.PRESETS):
@@ -95,6 +95,8 @@ def main(argv=None):
         )
     except TrainingDiverged as e:
         return parser.fail(f"training diverged: {e}", EXIT_DIVERGED)
+    except (runs.RunLocked, CheckpointError) as e:
+        return parser.fail(str(e))
     except KeyboardInterrupt:
         print(
             f"\ninterrupted; continue with: python -m training --resume {run_dir}", file=sys.stderr
