@@ -143,7 +143,9 @@ def main(argv=None):
     g, d = Generator(), Discriminator()
     g_ema = copy.deepcopy(g).requires_grad_(False)
     fmt = torch.channels_last_3d if args.channels_last else torch.contiguous_format
-    g, d = g.to(memory_format=fmt), d.to(memory_format=fmt)
+    for m in (*g.modules(), *d.modules()):  # the 5D weights only: the format is per rank
+        if isinstance(m, (nn.Conv3d, nn.ConvTranspose3d)):
+            m.to(memory_format=fmt)
     g_opt = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
     real = (torch.rand(args.batch, 3, 32, 64, 64) * 2 - 1).contiguous(memory_format=fmt)
@@ -168,7 +170,7 @@ def main(argv=None):
         with torch.no_grad():
             for e, w in zip(g_ema.parameters(), g.parameters(), strict=True):
                 e.lerp_(w, 1 - 0.999)
-        return float(d_loss) + float(g_loss)
+        return float(d_loss.detach()) + float(g_loss.detach())
 
     probe = matmul_probe()
     rates = [probe() for _ in range(10)]

@@ -63,12 +63,17 @@ def quiet_tensorflow():
     notice, missing-CUDA warnings) straight to file descriptor 2 while it is imported and
     while devices are first listed, before Python logging settings apply. Python
     exceptions are unaffected: they are printed after the descriptor is restored.
-    ``KERAS_VGAN_VERBOSE_TF=1`` leaves fd 2 alone.
+    ``KERAS_VGAN_VERBOSE_TF=1`` leaves fd 2 and TensorFlow's log level alone.
 
     keras_vgan is imported first: it turns oneDNN on (``keras_vgan.runtime``)
     before TensorFlow loads, unless the user set ``TF_ENABLE_ONEDNN_OPTS``.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not os.environ.get("KERAS_VGAN_VERBOSE_TF"):
+        # 3 hides TensorFlow's native ERROR lines too: with oneDNN on a CPU without
+        # AVX-512 it logs "oneDNN supports DT_INT32 only on platforms with AVX-512" as an
+        # error at the first op, though nothing is wrong. Real failures reach the user as
+        # Python exceptions, which this does not touch.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if os.environ.get("KERAS_VGAN_VERBOSE_TF"):
         import keras_vgan  # noqa: F401  (oneDNN set-up before TensorFlow)
 
