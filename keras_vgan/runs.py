@@ -104,6 +104,7 @@ def run_lock(run_dir):
     Raises:
         RunLocked: another live process holds it.
     """
+    os.makedirs(run_dir, exist_ok=True)  # train() may be handed a directory to create
     path = os.path.join(run_dir, ".lock")
     f = open(path, "a+")
     try:

@@ -16,11 +16,9 @@ and MoCoGAN share. Discriminator norms are those of ``layers.make_norm`` plus
 import keras
 from keras import ops
 
-from keras_vgan import registry
 from keras_vgan.layers.blocks import logit_head
 from keras_vgan.layers.checks import (
     D_NORMS,
-    check_geometry,
     check_norm,
     check_positive,
     check_size,
@@ -32,6 +30,7 @@ from keras_vgan.layers.conditioning import (
     labels_vector,
 )
 from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder
+from keras_vgan.models.common import clip_keywords, register_noise_gan
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -202,8 +201,7 @@ class FrameDiscriminator(keras.Model):
 # ============================================================ registration
 def build_networks(config):
     """The frame-independent baseline's networks for a ``TrainConfig``."""
-    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
-    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    clip, cond = clip_keywords(config)
     generator = FrameGenerator(
         frame_latent_dim=config.latent_dim,
         widths=config.widths(),
@@ -222,14 +220,4 @@ def build_networks(config):
     return generator, discriminator
 
 
-registry.register(
-    registry.ModelFamily(
-        name="frame_gan",
-        build=build_networks,
-        generators=(FrameGenerator,),
-        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
-        serving=registry.NOISE,
-        d_norms=D_NORMS,
-        num_classes=True,
-    )
-)
+register_noise_gan("frame_gan", build_networks, (FrameGenerator,))

@@ -35,7 +35,6 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_vgan import registry
 from keras_vgan.layers.blocks import logit_head
 from keras_vgan.layers.checks import (
     D_NORMS,
@@ -51,6 +50,7 @@ from keras_vgan.layers.conditioning import (
     labels_vector,
 )
 from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
+from keras_vgan.models.common import clip_keywords, register_noise_gan
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -329,8 +329,7 @@ MOTION_DIM = 10  # the paper's motion code size; a config's latent_dim is its co
 
 def build_networks(config):
     """MoCoGAN's networks for a ``TrainConfig``: image and video discriminators."""
-    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
-    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    clip, cond = clip_keywords(config)
     generator = MoCoGANGenerator(
         content_dim=config.latent_dim,
         motion_dim=MOTION_DIM,
@@ -352,14 +351,4 @@ def build_networks(config):
     return generator, discriminator
 
 
-registry.register(
-    registry.ModelFamily(
-        name="mocogan",
-        build=build_networks,
-        generators=(MoCoGANGenerator,),
-        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
-        serving=registry.NOISE,
-        d_norms=D_NORMS,
-        num_classes=True,
-    )
-)
+register_noise_gan("mocogan", build_networks, (MoCoGANGenerator,))

@@ -28,7 +28,6 @@ Differences from the paper, by design:
 import keras
 from keras import ops
 
-from keras_vgan import registry
 from keras_vgan.layers.blocks import dcgan_init, logit_head, make_norm
 from keras_vgan.layers.checks import D_NORMS, check_geometry, check_norm, check_positive
 from keras_vgan.layers.conditioning import (
@@ -38,6 +37,7 @@ from keras_vgan.layers.conditioning import (
     labels_vector,
 )
 from keras_vgan.layers.dcgan import ImageDecoder, VideoEncoder
+from keras_vgan.models.common import clip_keywords, register_noise_gan
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -304,8 +304,7 @@ class TGANDiscriminator(keras.Model):
 def build_networks(config):
     """TGAN's networks for a ``TrainConfig``: a temporal generator of ``depth`` x2 layers
     over time, as wide as the image generator."""
-    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
-    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    clip, cond = clip_keywords(config)
     generator = TGANGenerator(
         latent_dim=config.latent_dim,
         widths=config.widths(),
@@ -326,14 +325,4 @@ def build_networks(config):
     return generator, discriminator
 
 
-registry.register(
-    registry.ModelFamily(
-        name="tgan",
-        build=build_networks,
-        generators=(TGANGenerator,),
-        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
-        serving=registry.NOISE,
-        d_norms=D_NORMS,
-        num_classes=True,
-    )
-)
+register_noise_gan("tgan", build_networks, (TGANGenerator,))

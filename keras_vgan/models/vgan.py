@@ -21,7 +21,6 @@ with ``E`` a learned class embedding (Mirza & Osindero 2014) and
 import keras
 from keras import ops
 
-from keras_vgan import registry
 from keras_vgan.layers.blocks import (
     DownBlock,
     SubpixelConv3DTranspose,
@@ -37,6 +36,7 @@ from keras_vgan.layers.conditioning import (
     label_embedding,
     labels_vector,
 )
+from keras_vgan.models.common import clip_keywords, register_noise_gan
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -372,10 +372,10 @@ class ConditionalVGANDiscriminator(keras.Model):
 # ============================================================ registration
 def build_networks(config):
     """VGAN's networks for a ``TrainConfig``: the conditional pair when ``num_classes > 0``."""
-    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    clip, cond = clip_keywords(config)
+    clip.update(cond)
     if config.num_classes:
         g_cls, d_cls = ConditionalVGANGenerator, ConditionalVGANDiscriminator
-        clip["num_classes"] = config.num_classes
     else:
         g_cls, d_cls = VGANGenerator, VGANDiscriminator
     generator = g_cls(
@@ -391,14 +391,6 @@ def build_networks(config):
     return generator, discriminator
 
 
-registry.register(
-    registry.ModelFamily(
-        name="vgan",
-        build=build_networks,
-        generators=(VGANGenerator, ConditionalVGANGenerator),
-        check=lambda c: check_geometry(c.frames, c.size, c.depth, c.channels),
-        serving=registry.NOISE,
-        d_norms=NORMS,  # batch statistics, layer norm or none; no spectral norm here
-        num_classes=True,
-    )
-)
+register_noise_gan(
+    "vgan", build_networks, (VGANGenerator, ConditionalVGANGenerator), d_norms=NORMS
+)  # batch statistics, layer norm or none; no spectral norm

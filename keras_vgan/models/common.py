@@ -1,0 +1,44 @@
+"""What the noise-to-clip GAN families of the zoo share: their registration and clip keywords.
+
+The one module of ``keras_vgan/models/`` that families may import besides ``layers/``
+(``tests/test_architecture.py``): it holds no model, only the registration pattern
+that VGAN, TGAN, MoCoGAN and the frame baseline have in common.
+"""
+
+from keras_vgan import registry
+from keras_vgan.layers.checks import D_NORMS, check_geometry
+
+
+def clip_keywords(config):
+    """``(clip, cond)``: the clip geometry keywords every GAN constructor takes, and
+    ``num_classes`` when the config is class-conditional (else an empty dict)."""
+    clip = dict(frames=config.frames, size=config.size, channels=config.channels)
+    cond = dict(num_classes=config.num_classes) if config.num_classes else {}
+    return clip, cond
+
+
+def check_clip_geometry(config):
+    """A ``depth``-level x2 pyramid must produce the config's frames and size."""
+    check_geometry(config.frames, config.size, config.depth, config.channels)
+
+
+def register_noise_gan(name, build, generators, d_norms=D_NORMS):
+    """Registers a GAN family that maps noise (and optionally a class) to clips.
+
+    Args:
+        name: the ``--model`` name.
+        build: ``config -> (generator, discriminator)``.
+        generators: the generator classes it builds (serving finds a family by them).
+        d_norms: the discriminator norms the family accepts.
+    """
+    registry.register(
+        registry.ModelFamily(
+            name=name,
+            build=build,
+            generators=tuple(generators),
+            check=check_clip_geometry,
+            serving=registry.NOISE,
+            d_norms=d_norms,
+            num_classes=True,
+        )
+    )
