@@ -30,6 +30,7 @@ def checkpoint_run(tmp_path, kind="vgan", num_classes=0):
     return gan, run
 
 
+@pytest.mark.slow  # 10-15 s; keeps the default suite under 15 min on 2 cores
 def test_all_formats_share_a_version_and_match_keras(tmp_path, capsys):
     gan = tiny_gan("vgan")
     model = tmp_path / "gan.keras"

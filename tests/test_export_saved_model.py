@@ -37,6 +37,7 @@ def saved_model_cli(*args):
     return done.stdout
 
 
+@pytest.mark.slow  # 10-15 s; keeps the default suite under 15 min on 2 cores
 def test_saved_model_cli_shows_the_signatures_and_runs_them_like_keras(tmp_path):
     gan = tiny_gan("vgan")
     path = export_saved_model(gan, str(tmp_path / "vgan" / "1"))

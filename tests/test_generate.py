@@ -36,6 +36,7 @@ def test_latent_noise_is_sample_noise_and_truncation_bounds_it():
         endpoints.latent_noise(2, 8, truncation=0.0)
 
 
+@pytest.mark.slow  # 10-15 s; keeps the default suite under 15 min on 2 cores
 def test_every_format_gives_the_same_clips_and_writes_files(tmp_path, capsys):
     gan = tiny_gan("vgan")
     model = str(tmp_path / "gan.keras")

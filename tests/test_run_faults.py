@@ -66,9 +66,23 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_resume_takes_the_newest_intact_checkpoint_with_one_warning(run_copy, damage, caplog):
-    newest = os.path.join(run_copy, "checkpoints", "ckpt-000000006")
-    DAMAGE[damage](newest)
+def test_restore_takes_the_newest_intact_checkpoint_with_one_warning(run_copy, damage, caplog):
+    from keras_vgan.builders import build_gan
+    from keras_vgan.runs import load_run_config
+
+    ckpt_dir = os.path.join(run_copy, "checkpoints")
+    DAMAGE[damage](os.path.join(ckpt_dir, "ckpt-000000006"))
+    gan = build_gan(load_run_config(run_copy))
+    with caplog.at_level(logging.WARNING, logger="keras_vgan.checkpoints"):
+        state = TrainingCheckpoint.restore(gan, ckpt_dir)
+    assert state == {"epoch": 2, "step": 4}
+    assert int(gan.g_optimizer.iterations.numpy()) == 4  # the weights of step 4 are loaded
+    warned = [r.getMessage() for r in caplog.records if r.name == "keras_vgan.checkpoints"]
+    assert len(warned) == 1 and "ckpt-000000006" in warned[0], warned
+
+
+def test_resume_program_continues_from_the_newest_intact_checkpoint(run_copy, caplog):
+    DAMAGE["truncated weights"](os.path.join(run_copy, "checkpoints", "ckpt-000000006"))
     with caplog.at_level(logging.WARNING, logger="keras_vgan.checkpoints"):
         code = main(["--resume", run_copy, "--epochs", "4"])
     assert code == 0
