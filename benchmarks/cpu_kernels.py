@@ -58,7 +58,7 @@ def _fetch(out):
         t.numpy()
 
 
-def _pair(tf, op, x, kernel, grads):
+def _pair(tf, op, grads):
     """A tf.function of the op, or of the op's output summed with both gradients."""
     if not grads:
         return tf.function(lambda x, k: op(x, k))
@@ -107,8 +107,8 @@ def main(argv=None):
             k = rng.normal((4, 4, 4, c, 32)) * 0.05
             cells = []
             for grads in (False, True):
-                a = _time(_pair(tf, direct, x, k, grads), (x, k), args.reps)
-                b = _time(_pair(tf, blocks.conv3d_transpose_x2, x, k, grads), (x, k), args.reps)
+                a = _time(_pair(tf, direct, grads), (x, k), args.reps)
+                b = _time(_pair(tf, blocks.conv3d_transpose_x2, grads), (x, k), args.reps)
                 cells += [f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x"]
             print(f"| {c} | " + " | ".join(cells) + " |")
             sys.stdout.flush()
@@ -129,10 +129,8 @@ def main(argv=None):
             cells = []
             for batch, grads in ((1, False), (8, True)):
                 x = rng.normal((batch, t, h, w, 512))
-                a = _time(_pair(tf, direct, x, k, grads), (x, k), args.reps)
-                b = _time(
-                    _pair(tf, blocks.conv3d_transpose_x2_matmul, x, k, grads), (x, k), args.reps
-                )
+                a = _time(_pair(tf, direct, grads), (x, k), args.reps)
+                b = _time(_pair(tf, blocks.conv3d_transpose_x2_matmul, grads), (x, k), args.reps)
                 cells += [f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x"]
             print(f"| {spec} | {t * h * w} | " + " | ".join(cells) + " |")
             sys.stdout.flush()
