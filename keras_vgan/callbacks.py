@@ -564,3 +564,37 @@ class TaskSamples(_SampleFiles):
             description="input | prediction (EMA generator) | ground truth, one clip per row",
             cols=3,
         )
+
+
+class CPUBudget(keras.callbacks.Callback):
+    """Stops ``fit`` once the process has used ``seconds`` of CPU time since training began.
+
+    CPU time (``time.process_time``: every thread of the process) rather than wall
+    time, so that a budget buys the same work on a quiet and on a shared machine;
+    comparisons of model families at equal cost use it (``benchmarks/``). Training
+    stops after the step that crosses the budget; Keras then ends the epoch, so the
+    epoch-end callbacks (checkpoint, samples) still run.
+
+    Args:
+        seconds: the budget, > 0.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(f"CPU budget seconds={seconds!r} must be > 0")
+        self.seconds = float(seconds)
+        self.start = None
+        self.exhausted = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.process_time()
+
+    def used(self):
+        """CPU seconds used since training began (0 before it began)."""
+        return 0.0 if self.start is None else time.process_time() - self.start
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.used() >= self.seconds:
+            self.exhausted = True
+            self.model.stop_training = True

@@ -70,6 +70,10 @@ class TrainConfig:
     eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
     log_every: int = 50  # steps between TensorBoard scalars (window means, learning rates, steps/s)
     keep_checkpoints: int = 2  # newest intact checkpoints kept (the newest intact one never goes)
+    # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
+    # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
+    # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
+    cpu_budget_s: float = 0.0
     # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
     # clip, ``width``/``depth`` the networks' finest width and number of /2 levels.
     context_frames: int = 10  # prediction: frames of context; the other frames are predicted
@@ -228,7 +232,7 @@ def validate_config(config):
     for name in ("g_lr", "d_lr"):
         if not getattr(config, name) > 0:
             raise ValueError(f"{name}={getattr(config, name)!r} must be > 0")
-    for name in ("gp_weight", "r1_gamma", "mask_l1"):
+    for name in ("gp_weight", "r1_gamma", "mask_l1", "cpu_budget_s"):
         if getattr(config, name) < 0:
             raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
     for name in ("beta_1", "beta_2", "ema_decay"):

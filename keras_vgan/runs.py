@@ -29,6 +29,7 @@ import keras
 
 from keras_vgan.builders import build_gan, build_task_pairs, build_train_dataset
 from keras_vgan.callbacks import (
+    CPUBudget,
     PeriodicEvaluation,
     StepScalars,
     TaskSamples,
@@ -185,6 +186,8 @@ def _train(config, run_dir, resume, verbose, devices, data):
         *_evaluation(config, run_dir),
         StepScalars(os.path.join(run_dir, "train"), every=config.log_every),
     ]
+    if config.cpu_budget_s:
+        callbacks.append(CPUBudget(config.cpu_budget_s))
     history = {}
     if initial_epoch < config.epochs:
         dataset = build_train_dataset(config, start_step=start_step, data=data)
@@ -207,7 +210,10 @@ def _train(config, run_dir, resume, verbose, devices, data):
     os.replace(tmp, os.path.join(run_dir, "model.keras"))
     return RunResult(
         run_dir=run_dir,
-        epochs_done=config.epochs,
+        # A CPU budget may end the run early; the last epoch it began counts as done.
+        epochs_done=initial_epoch + len(next(iter(history.values())))
+        if history
+        else config.epochs,
         steps_done=int(gan.g_optimizer.iterations.numpy()),
         samples_gif=gif,
         history=history,
