@@ -100,7 +100,10 @@ def build_train_dataset(config, start_step=0, data=None):
         data: the ``RunData`` of ``config.validate_config`` (opened here if None).
     """
     if config.family.task:
-        return build_task_pairs(config, start_step=start_step, data=data)  # (inputs, targets)
+        # (inputs, targets); (context, future, labels) for a conditional VAE
+        return build_task_pairs(
+            config, start_step=start_step, data=data, labels=config.num_classes > 0
+        )
     start_index = start_step * config.batch_size
     if config.data not in DATA:
         data = data or open_data(config)
@@ -125,7 +128,7 @@ def build_train_dataset(config, start_step=0, data=None):
 
 
 def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=None,
-                     batch_size=None, data=None):  # fmt: skip
+                     batch_size=None, data=None, labels=False):  # fmt: skip
     """``(inputs, targets)`` batches of a task config.
 
     Args:
@@ -136,6 +139,8 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
         num_clips: a finite number of clips; None = infinite.
         batch_size: default the config's.
         data: the ``RunData`` of ``config.validate_config`` (opened here if None).
+        labels: ``(inputs, targets, labels)`` triples with the label of each clip
+            (``config.labels``: its class or direction; built-in data, prediction).
     """
     task = config.family.task
     batch_size = batch_size or config.batch_size
@@ -146,6 +151,8 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
         stride=config.key_stride or None,
         degrade=config.degrade,
     )
+    if labels:
+        return _labelled_pairs(config, batch_size, seed, split, num_clips, start_index)
     if config.data in DATA:
         return pairs.builtin_pairs(
             task,
@@ -172,3 +179,30 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
             task, clips, seed=seed, start_batch=start_index // batch_size, **pair_options
         )
     return ds.take(-(-num_clips // batch_size)) if num_clips else ds
+
+
+def _labelled_pairs(config, batch_size, seed, split, num_clips, start_index):
+    """``(context, future, labels)`` of built-in clips: the prediction pairs of
+    ``pairs.builtin_pairs`` (the same clips) with each clip's label."""
+    if config.data not in DATA or config.family.task != "prediction":
+        raise ValueError(
+            f"labelled pairs come from built-in data for prediction, not data={config.data!r} "
+            f"and task={config.family.task!r}"
+        )
+    kwargs = dict(
+        frames=config.frames,
+        size=config.size,
+        batch_size=batch_size,
+        seed=seed,
+        num_clips=num_clips,
+        start_index=start_index,
+        drop_remainder=num_clips is None,
+        return_labels="direction" if config.labels == "direction" else True,
+    )
+    if config.data == "moving_mnist":
+        kwargs["split"] = split
+    else:
+        kwargs["channels"] = config.channels
+    k = config.context_frames
+    clips = data_lib.builtin_dataset(config.data, **kwargs)
+    return clips.map(lambda x, y: (x[:, :k], x[:, k:], y))

@@ -17,6 +17,7 @@ from keras_vgan import data as data_lib
 from keras_vgan import losses as losses_lib
 from keras_vgan import registry
 from keras_vgan.data import pairs
+from keras_vgan.data.builtin import DIRECTIONS
 from keras_vgan.distribute import STRATEGIES
 from keras_vgan.layers.checks import NORMS
 
@@ -27,6 +28,9 @@ DATA = ("moving_mnist", "shapes")
 DATA_CHANNELS = {"moving_mnist": (1,), "shapes": (1, 3)}
 # Data sets that give class labels (for num_classes > 0), and how many classes.
 DATA_CLASSES = {"moving_mnist": 10, "shapes": 3}  # class of the first digit / shape
+# What a label is (``labels``): the class above, or the first digit's direction of motion
+# in ``data.DIRECTIONS`` compass sectors (built-in Moving MNIST; an action per clip).
+LABEL_KINDS = ("class", "direction")
 
 
 @dataclasses.dataclass
@@ -83,6 +87,11 @@ class TrainConfig:
     l1_weight: float = 1.0
     l2_weight: float = 0.0
     temporal_weight: float = 0.0  # temporal-consistency term (translation)
+    # The VAE family (svg_lp, tdvae; keras_vgan/variational.py): latent_dim is z per frame.
+    kl_weight: float = 1e-4  # beta on the KL terms of the ELBO (SVG-LP's 1e-4)
+    rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
+    max_jump: int = 4  # tdvae: the longest jump t -> t + delta trained
+    labels: str = "class"  # num_classes > 0: "class" (digit / shape) or "direction" (of motion)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -210,7 +219,15 @@ def validate_config(config):
     num_classes = config.num_classes
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
         raise ValueError(f"num_classes={num_classes!r} must be an integer >= 0 (0 = unconditional)")
-    if num_classes and config.data in DATA and num_classes != DATA_CLASSES.get(config.data):
+    _choice("labels", config.labels, LABEL_KINDS)
+    if config.labels == "direction":
+        if config.data != "moving_mnist":
+            raise ValueError(f"labels='direction' needs data='moving_mnist', not {config.data!r}")
+        if num_classes != DIRECTIONS:
+            raise ValueError(
+                f"num_classes={num_classes}: labels='direction' has {DIRECTIONS} classes"
+            )
+    elif num_classes and config.data in DATA and num_classes != DATA_CLASSES.get(config.data):
         have = ", ".join(f"{k} ({v})" for k, v in DATA_CLASSES.items())
         if config.data in DATA_CLASSES:
             what = f"does not match the labels of data={config.data!r}"

@@ -21,6 +21,7 @@ from keras_vgan.models.prediction import (
 )
 from keras_vgan.models.tgan import TemporalUpBlock, TGANDiscriminator, TGANGenerator
 from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
+from keras_vgan.models.vae import SVGLP, TDVAE
 from keras_vgan.models.vgan import (
     ConditionalVGANDiscriminator,
     ConditionalVGANGenerator,
@@ -54,5 +55,7 @@ __all__ = [
     "VGANDiscriminator",
     "VGANGenerator",
     "VideoEncoder",
+    "SVGLP",
+    "TDVAE",
     "check_geometry",
 ]
