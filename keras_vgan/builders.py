@@ -71,6 +71,7 @@ def build_gan(config):
         ema_decay=config.ema_decay,
         seed=config.seed,
         conditional=config.num_classes > 0,
+        timed=config.sparse_frames > 0,
         name=f"{config.model}_gan",
     )
     gan.compile(
@@ -80,6 +81,7 @@ def build_gan(config):
         r1_gamma=config.r1_gamma,
         mask_l1=config.mask_l1,
         augment=config.augment,
+        r1_interval=config.r1_interval,
     )
     return gan
 
@@ -107,14 +109,15 @@ def build_train_dataset(config, start_step=0, data=None):
     start_index = start_step * config.batch_size
     if config.data not in DATA:
         data = data or open_data(config)
-        return data.source.dataset(
+        clips = data.source.dataset(
             batch_size=config.batch_size,
             seed=config.seed,
             start_index=start_index,
             drop_remainder=True,
         )
+        return sparse_batches(config, clips, start_step)
     kwargs = dict(
-        frames=config.frames,
+        frames=config.data_frames(),
         size=config.size,
         batch_size=config.batch_size,
         seed=config.seed,
@@ -124,7 +127,17 @@ def build_train_dataset(config, start_step=0, data=None):
         kwargs["channels"] = config.channels
     if config.num_classes:
         kwargs["return_labels"] = True  # (clips, labels) batches for conditional models
-    return data_lib.builtin_dataset(config.data, **kwargs)
+    return sparse_batches(config, data_lib.builtin_dataset(config.data, **kwargs), start_step)
+
+
+def sparse_batches(config, clips, start_step=0):
+    """A sparse-frame config's ``(frames, timestamps[, labels])`` batches of ``clips``
+    (``data.sparse_frames``: K of each clip's ``data_frames()``); ``clips`` otherwise."""
+    if not config.sparse_frames:
+        return clips
+    return data_lib.sparse_frames(
+        clips, config.sparse_frames, seed=config.seed, start_batch=start_step
+    )
 
 
 def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=None,

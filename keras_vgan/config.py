@@ -55,9 +55,14 @@ class TrainConfig:
     loss: str = "non_saturating"
     gp_weight: float = 0.0
     r1_gamma: float = 0.0
+    r1_interval: int = 1  # lazy R1: every n-th step, scaled by n (StyleGAN2 uses 16)
     mask_l1: float = 0.1  # VGAN's lambda for the mask sparsity prior
     augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout,brightness"
     d_steps: int = 1
+    # Sparse-frame training (families with timestamps, e.g. stylegan_v): K frames per clip
+    # and their times, drawn from clips of max_frame_distance + 1 frames (0: of frames).
+    sparse_frames: int = 0  # K (StyleGAN-V: 3); 0 = the whole clip
+    max_frame_distance: int = 0  # largest time between the first and last of the K frames
     g_lr: float = 2e-4
     d_lr: float = 2e-4
     beta_1: float = 0.5
@@ -117,6 +122,13 @@ class TrainConfig:
         widths = tuple(int(self.width) * 2 ** (self.depth - 1 - i) for i in range(self.depth))
         return tuple(reversed(widths)) if finest_first else widths
 
+    def data_frames(self):
+        """Frames of the clips drawn from the data: ``max_frame_distance + 1`` for a
+        sparse-frame run that sets it (its K frames come from them), else ``frames``."""
+        if self.sparse_frames and self.max_frame_distance:
+            return self.max_frame_distance + 1
+        return self.frames
+
     @property
     def family(self):
         """The ``registry.ModelFamily`` of ``model``."""
@@ -154,7 +166,7 @@ def open_data(config):
     task = config.family.task
     if task is None:
         options = dict(
-            frames=config.frames,
+            frames=config.data_frames(),
             size=config.size,
             channels=config.channels,
             stride=config.data_stride,
@@ -256,6 +268,7 @@ def validate_config(config):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
     _check_eval(config)
+    _check_sparse(config)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
@@ -306,6 +319,32 @@ def _check_eval(config):
         raise ValueError(
             f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
             f"length), got frames={config.frames}"
+        )
+
+
+def _check_sparse(config):
+    """``sparse_frames``, ``max_frame_distance``, ``r1_interval``; one-line ValueError."""
+    _check_int("r1_interval", config.r1_interval, 1)
+    _check_int("sparse_frames", config.sparse_frames, 0)
+    _check_int("max_frame_distance", config.max_frame_distance, 0)
+    k = config.sparse_frames
+    if not k:
+        if config.max_frame_distance:
+            raise ValueError(
+                f"max_frame_distance={config.max_frame_distance} needs sparse_frames > 0"
+            )
+        return
+    if not config.family.timestamps:
+        raise ValueError(
+            f"sparse_frames={k} needs a model that takes timestamps (e.g. stylegan_v); "
+            f"model={config.model!r} does not"
+        )
+    if k > config.frames:
+        raise ValueError(f"sparse_frames={k} must be <= frames={config.frames}")
+    if config.max_frame_distance and config.max_frame_distance < k - 1:
+        raise ValueError(
+            f"max_frame_distance={config.max_frame_distance} must be >= sparse_frames - 1 "
+            f"= {k - 1} (K distinct frames within it)"
         )
 
 

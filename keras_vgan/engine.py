@@ -74,6 +74,19 @@ def unpack_clips(data):
     return data, None
 
 
+def unpack_timed_clips(data):
+    """Splits a sparse-frame batch ``(frames, timestamps[, labels])`` into
+    ``(frames [B, K, H, W, C], timestamps [B, K], labels or None)``."""
+    if isinstance(data, dict):
+        return data["videos"], data["timestamps"], data.get("labels")
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise ValueError(
+            "a timed VideoGAN trains on (frames, timestamps) or (frames, timestamps, labels) "
+            "batches (keras_vgan.data.sparse_frames)"
+        )
+    return data[0], data[1], (data[2] if len(data) == 3 else None)
+
+
 def replica_context():
     """``(replicas in sync, this replica's id)``; ``(1, 0)`` outside a strategy."""
     ctx = tf.distribute.get_replica_context()
@@ -334,6 +347,11 @@ class VideoGAN(TwoPlayerModel):
         seed: base seed of the counter-based noise stream.
         conditional: whether batches carry labels (``(videos, labels)``) that
             are passed to both networks as ``labels=``.
+        timed: whether batches carry frame times: ``(frames, timestamps[, labels])``
+            (``keras_vgan.data.sparse_frames``: K frames per clip ``[B, K, H, W, C]`` at
+            times ``[B, K]``). Both networks get ``timestamps=``; the generated clips
+            of a step are rendered at the real batch's timestamps, so real and fake
+            frames are judged at the same times.
 
     ``call(z)`` (and so ``predict``) samples from the EMA generator.
     """
@@ -347,6 +365,7 @@ class VideoGAN(TwoPlayerModel):
         ema_decay=0.999,
         seed=0,
         conditional=False,
+        timed=False,
         **kwargs,
     ):
         if latent_dim is None:
@@ -360,6 +379,7 @@ class VideoGAN(TwoPlayerModel):
         self.latent_dim = int(latent_dim)
         self.d_steps = int(d_steps)
         self.conditional = bool(conditional)
+        self.timed = bool(timed)
         # === Trackers ===
         self._set_trackers(
             ("d_loss", "g_loss", "d_real", "d_fake", "gp", "r1", "mask_l1"),
@@ -389,6 +409,7 @@ class VideoGAN(TwoPlayerModel):
         r1_gamma=0.0,
         mask_l1=0.0,
         augment=None,
+        r1_interval=1,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -399,14 +420,21 @@ class VideoGAN(TwoPlayerModel):
             loss: adversarial loss name, one of ``losses.ADVERSARIAL_LOSSES``.
             gp_weight: weight of the WGAN-GP gradient penalty (0 = off).
             r1_gamma: R1 weight gamma; the penalty added is ``gamma / 2 * R1``.
+            r1_interval: lazy R1 (StyleGAN2): the penalty is taken on every
+                ``r1_interval``-th step only, multiplied by ``r1_interval`` so that
+                its average weight is unchanged (the logged ``r1`` is 0 on the
+                steps between).
             mask_l1: weight of the L1 sparsity prior on the generator's mask.
             augment: differentiable augmentation policy for what the
                 discriminator sees, e.g. ``"translation,cutout,brightness"``
                 (see ``keras_vgan.augment``); None or "" = off.
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
         """
+        if isinstance(r1_interval, bool) or not isinstance(r1_interval, int) or r1_interval < 1:
+            raise ValueError(f"r1_interval={r1_interval!r} must be an integer >= 1")
         weights = dict(gp_weight=gp_weight, r1_gamma=r1_gamma, mask_l1=mask_l1)
         self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
+        self.r1_interval = int(r1_interval)
         self.augment = augment_lib.policy_string(augment)
         active = ["d_loss", "g_loss", "d_real", "d_fake"]
         active += [n for n, w in (("gp", gp_weight), ("r1", r1_gamma), ("mask_l1", mask_l1)) if w]
@@ -415,6 +443,7 @@ class VideoGAN(TwoPlayerModel):
     def get_compile_config(self):
         config = super().get_compile_config()
         config["augment"] = self.augment
+        config["r1_interval"] = self.r1_interval
         return config
 
     # ----------------------------------------------------------------- noise
@@ -448,6 +477,8 @@ class VideoGAN(TwoPlayerModel):
         return video_of(self._generate(net, z, labels, training=False, **kwargs))
 
     def _generate(self, net, z, labels, training, **kwargs):
+        if kwargs.get("timestamps", 0) is None:
+            del kwargs["timestamps"]
         if self.conditional:
             return net(z, labels=labels, training=training, **kwargs)
         return net(z, training=training, **kwargs)
@@ -461,13 +492,32 @@ class VideoGAN(TwoPlayerModel):
         return augment_lib.augment_videos(x, u, self.augment)
 
     def _discriminate(self, x, labels, training=True):
+        # ``labels`` is the condition: the labels, or (labels, timestamps) when timed.
+        kwargs = {}
+        if self.timed:
+            labels, kwargs["timestamps"] = labels
         if self.conditional:
-            return logit_heads(self.discriminator(x, labels=labels, training=training))
-        return logit_heads(self.discriminator(x, training=training))
+            kwargs["labels"] = labels
+        return logit_heads(self.discriminator(x, training=training, **kwargs))
+
+    def _r1(self, condition, real, step):
+        """R1 on ``real``, lazily: every ``r1_interval``-th step (0 on the others)."""
+        penalty = lambda: losses_lib.r1_penalty(self._critic(condition), real)  # noqa: E731
+        interval = getattr(self, "r1_interval", 1)
+        if interval == 1:
+            return penalty()
+        due = tf.equal(tf.math.floormod(tf.cast(step, tf.int64), interval), 0)
+        return tf.cond(due, penalty, lambda: tf.zeros([], tf.float32))
 
     # ------------------------------------------------------------------ step
     def train_step(self, data):
-        real, labels = unpack_clips(data)
+        timestamps = None
+        if self.timed:
+            real, timestamps, labels = unpack_timed_clips(data)
+            condition = (labels, timestamps)
+        else:
+            real, labels = unpack_clips(data)
+            condition = labels
         real = tf.cast(real, tf.float32)
         batch = tf.shape(real)[0]
         step = self.g_optimizer.iterations
@@ -476,16 +526,15 @@ class VideoGAN(TwoPlayerModel):
         # --- discriminator phase(s)
         for i in range(self.d_steps):
             z = self._random("normal", [batch, self.latent_dim], step, 2 * i)
-            fake = tf.stop_gradient(
-                tf.cast(video_of(self._generate(self.generator, z, labels, True)), tf.float32)
-            )
+            out = self._generate(self.generator, z, labels, True, timestamps=timestamps)
+            fake = tf.stop_gradient(tf.cast(video_of(out), tf.float32))
             d_vars = self.discriminator.trainable_variables
             # Augmentation (if any) is the same in every frame of a clip, drawn afresh per step.
             real_d = self._augment(real, step, 2 * i)
             fake = self._augment(fake, step, 2 * i + 1)
             with tf.GradientTape() as tape:
-                real_heads = self._discriminate(real_d, labels)
-                fake_heads = self._discriminate(fake, labels)
+                real_heads = self._discriminate(real_d, condition)
+                fake_heads = self._discriminate(fake, condition)
                 d_loss = tf.add_n(
                     [self._d_loss_fn(r, f) for r, f in zip(real_heads, fake_heads, strict=True)]
                 )
@@ -494,13 +543,13 @@ class VideoGAN(TwoPlayerModel):
                     rank = len(real.shape)
                     alpha = self._random("uniform", [batch] + [1] * (rank - 1), step, 2 * i + 1)
                     gp = losses_lib.gradient_penalty(
-                        self._critic(labels), real_d, fake, alpha=alpha
+                        self._critic(condition), real_d, fake, alpha=alpha
                     )
                     total += self.gp_weight * gp
                     logs["gp"] = gp
                 if self.r1_gamma:
-                    r1 = losses_lib.r1_penalty(self._critic(labels), real_d)
-                    total += 0.5 * self.r1_gamma * r1
+                    r1 = self._r1(condition, real_d, step)
+                    total += 0.5 * self.r1_gamma * getattr(self, "r1_interval", 1) * r1
                     logs["r1"] = r1
                 scaled = self.scaled_loss(total, self.d_optimizer)
             self.apply_scaled_gradients(tape, scaled, self.d_optimizer, d_vars)
@@ -509,9 +558,9 @@ class VideoGAN(TwoPlayerModel):
         z = self._random("normal", [batch, self.latent_dim], step, 2 * self.d_steps)
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            out = self._generate(self.generator, z, labels, True)
+            out = self._generate(self.generator, z, labels, True, timestamps=timestamps)
             fake = tf.cast(video_of(out), tf.float32)
-            fake_heads = self._discriminate(self._augment(fake, step, 2 * self.d_steps), labels)
+            fake_heads = self._discriminate(self._augment(fake, step, 2 * self.d_steps), condition)
             g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
             total = g_loss
             if self.mask_l1 and isinstance(out, dict) and "mask" in out:
@@ -536,6 +585,7 @@ class VideoGAN(TwoPlayerModel):
             latent_dim=self.latent_dim,
             d_steps=self.d_steps,
             conditional=self.conditional,
+            timed=self.timed,
         )
         return config
 

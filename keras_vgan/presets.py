@@ -27,6 +27,24 @@ _TASK_COMMON = dict(
     num_samples=4,
 )
 
+# Shared by the StyleGAN-V presets (keras_vgan/models/stylegan_v.py).
+_STYLEGAN_V = dict(
+    sparse_frames=3,
+    max_frame_distance=32,
+    d_norm="none",
+    loss="non_saturating",
+    r1_gamma=1.0,
+    r1_interval=16,
+    mask_l1=0.0,
+    g_lr=2.5e-3,
+    d_lr=2.5e-3,
+    beta_1=0.0,
+    beta_2=0.99,
+    ema_decay=0.99,
+    batch_size=16,
+    epochs=50,
+    steps_per_epoch=200,
+)
 PRESETS = {
     # About five minutes on a 2-core CPU: small clips, small network.
     "quick": TrainConfig(
@@ -142,6 +160,45 @@ PRESETS = {
         depth=4,
         latent_dim=50,
         mask_l1=0.0,
+    ),
+    # StyleGAN-V: continuous time, K=3 sparse frames per clip (at most max_frame_distance
+    # apart) and their timestamps; StyleGAN2's non-saturating loss with lazy R1 (every
+    # 16th step), Adam(0.0025, 0, 0.99), no normalisation in the discriminator.
+    "stylegan_v_moving_mnist": TrainConfig(
+        model="stylegan_v",
+        frames=16,
+        size=64,
+        width=16,
+        depth=4,
+        latent_dim=64,
+        **_STYLEGAN_V,
+    ),
+    "stylegan_v_shapes": TrainConfig(
+        model="stylegan_v",
+        data="shapes",
+        channels=3,
+        frames=16,
+        size=64,
+        width=16,
+        depth=4,
+        latent_dim=64,
+        **_STYLEGAN_V,
+    ),
+    # About five minutes on a 2-core CPU: 16 frames of 32x32 Moving MNIST.
+    "stylegan_v_quick": TrainConfig(
+        model="stylegan_v",
+        frames=16,
+        size=32,
+        width=16,
+        depth=3,
+        latent_dim=32,
+        num_samples=16,
+        **{
+            **_STYLEGAN_V,
+            **dict(
+                max_frame_distance=15, r1_gamma=0.1, batch_size=8, epochs=30, steps_per_epoch=10
+            ),
+        },
     ),
     # --- Conditional tasks (keras_vgan/tasks.py): (inputs, targets) pairs of keras_vgan.data.pairs.
     # Moving MNIST 10 -> 10 (the standard split), 64x64; an L2 reconstruction term

@@ -22,9 +22,11 @@ class Serving:
     Attributes:
         inputs: ``"noise"``: latents ``z`` ``[None, latent_dim]`` (``serving_default``,
             ``generate_uint8``, ``generate_seeded``, and ``generate`` with labels for a
-            class-conditional model); ``"frames"``: input clips ``[None, T_in, h, w,
-            C_in]`` of the generator's ``serving_input_shape`` (``serving_default`` and
-            ``name``).
+            class-conditional model); ``"timed_noise"``: the same, plus
+            ``generate_timestamps`` (``z`` and ``timestamps`` ``[None, None]``, SavedModel
+            only) for generators sampled at any times; ``"frames"``: input clips
+            ``[None, T_in, h, w, C_in]`` of the generator's ``serving_input_shape``
+            (``serving_default`` and ``name``).
         name: the named endpoint of a ``"frames"`` family (``"predict"``, ...).
     """
 
@@ -60,6 +62,9 @@ class ModelFamily:
         build_model: ``(config, networks) -> compiled model`` for a family trained by
             another engine (a ``engine.GenerativeModel`` subclass: a VAE, a token
             model); None: ``engine.VideoGAN``, or ``tasks.VideoTaskGAN`` with a ``task``.
+        timestamps: its generator takes ``timestamps=`` (``[B, T]`` frame times) and its
+            discriminator judges clips at given times: it trains on sparse frames
+            (``TrainConfig.sparse_frames``; ``engine.VideoGAN(timed=True)``).
     """
 
     name: str
@@ -73,6 +78,7 @@ class ModelFamily:
     condition: str = "none"
     baselines: Callable | None = None
     build_model: Callable | None = None
+    timestamps: bool = False
 
 
 _FAMILIES = {}

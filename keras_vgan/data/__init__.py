@@ -12,7 +12,8 @@ symbolic links once. ``extract_frames`` and ``frames_to_video`` convert between 
 and frame files.
 
 Modules: ``base`` (``ClipSource``, checks, frame fitting, folder walks), one module per
-source, ``dispatch`` (by path or name), ``builtin``, ``pairs`` (task pairs).
+source, ``dispatch`` (by path or name), ``builtin``, ``pairs`` (task pairs), ``sparse``
+(K frames of each clip and their timestamps, for continuous-time models).
 """
 
 from keras_vgan.data.base import (
@@ -38,6 +39,7 @@ from keras_vgan.data.frame_folders import (
 from keras_vgan.data.moving_mnist import MNIST_SPLITS, load_mnist_digits, moving_mnist
 from keras_vgan.data.moving_mnist_file import MovingMNISTFile, load_moving_mnist_file
 from keras_vgan.data.shapes import SHAPE_NAMES, bouncing_shapes
+from keras_vgan.data.sparse import sparse_frames
 from keras_vgan.data.tfds_source import TFDSVideos
 from keras_vgan.data.video_files import VideoFiles, find_videos, probe_video
 
@@ -69,6 +71,7 @@ __all__ = [
     "probe_video",
     "read_frame_files",
     "source_kind",
+    "sparse_frames",
     "split_context_target",
     "walk_folders",
 ]

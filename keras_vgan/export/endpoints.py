@@ -25,6 +25,11 @@ found from the class of the model's generator):
   * ``generate`` (conditional models): ``z`` and ``label`` int32 ``[None]``
     -> ``video``.
 
+* ``Serving("timed_noise")`` (continuous-time GANs, e.g. StyleGAN-V): the noise
+  endpoints (clips at timestamps ``0 .. T-1``) and ``generate_timestamps``: ``z`` and
+  ``timestamps`` float32 ``[None, None]`` (frame times >= 0, one row per clip) ->
+  ``video`` ``[None, T', H, W, C]``; SavedModel only (the clip length is a graph input).
+
 * ``Serving("frames", name)`` (the conditional tasks; ``frames_endpoints``):
   ``serving_default`` and the endpoint ``name`` (``predict``, ``interpolate``,
   ``translate``, ``enhance``), both taking ``frames`` float32
@@ -176,6 +181,24 @@ def noise_endpoints(gan):
     return out
 
 
+def timed_noise_endpoints(gan):
+    """The noise endpoints plus ``generate_timestamps`` (``Serving("timed_noise")``)."""
+    out = noise_endpoints(gan)
+    classes = num_classes(gan)
+
+    def at_times(z, timestamps):
+        labels = tf.range(tf.shape(z)[0]) % classes if classes else None
+        video = gan.generate(z, labels=labels, use_ema=True, timestamps=timestamps)
+        return {"video": _float_video(video)}
+
+    spec = (
+        tf.TensorSpec((None, gan.latent_dim), tf.float32, name="z"),
+        tf.TensorSpec((None, None), tf.float32, name="timestamps"),
+    )
+    out.append(Endpoint("generate_timestamps", at_times, spec, formats=("saved_model",)))
+    return out
+
+
 def task_input_shape(generator):
     """Per-sample input shape ``(T_in, h, w, C_in)`` of a task generator.
 
@@ -214,6 +237,7 @@ def frames_endpoints(model, name=None, representative=None):
 # What each kind of Serving builds (registry.Serving.inputs).
 BUILDERS = {
     "noise": lambda model, serving: noise_endpoints(model),
+    "timed_noise": lambda model, serving: timed_noise_endpoints(model),
     "frames": lambda model, serving: frames_endpoints(model, serving.name),
 }
 

@@ -19,6 +19,7 @@ from keras_vgan.models.prediction import (
     ConvLSTMPredictor,
     copy_last_frame,
 )
+from keras_vgan.models.stylegan_v import StyleGANVDiscriminator, StyleGANVGenerator
 from keras_vgan.models.tgan import TemporalUpBlock, TGANDiscriminator, TGANGenerator
 from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
 from keras_vgan.models.vae import SVGLP, TDVAE
@@ -50,6 +51,8 @@ __all__ = [
     "TranslationDiscriminator",
     "TranslationGenerator",
     "TGANDiscriminator",
+    "StyleGANVDiscriminator",
+    "StyleGANVGenerator",
     "TGANGenerator",
     "TemporalUpBlock",
     "VGANDiscriminator",
