@@ -18,6 +18,7 @@ from keras_vgan.config import DATA, open_data
 from keras_vgan.data import pairs
 from keras_vgan.engine import VideoGAN
 from keras_vgan.tasks import VideoTaskGAN
+from keras_vgan.variational import VideoVAE  # noqa: F401  (the VAE families' engine)
 
 
 def build_networks(config):
@@ -164,6 +165,8 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
         stride=config.key_stride or None,
         degrade=config.degrade,
     )
+    if labels:
+        return _labelled_pairs(config, batch_size, seed, split, num_clips, start_index)
     if labels:
         return _labelled_pairs(config, batch_size, seed, split, num_clips, start_index)
     if config.data in DATA:

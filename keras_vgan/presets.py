@@ -45,6 +45,29 @@ _STYLEGAN_V = dict(
     epochs=50,
     steps_per_epoch=200,
 )
+# Shared by the VAE presets (svg_lp, tdvae).
+_VAE_COMMON = dict(
+    data="moving_mnist",
+    frames=20,
+    context_frames=10,
+    size=64,
+    width=32,
+    depth=4,
+    latent_dim=10,
+    rnn_size=256,
+    kl_weight=1e-4,
+    g_lr=1e-3,
+    beta_1=0.9,
+    ema_decay=0.99,
+    mask_l1=0.0,
+    batch_size=16,
+    epochs=20,
+    steps_per_epoch=200,
+    num_samples=4,
+)
+_SHAPES = dict(data="shapes", channels=3)
+_TDVAE = dict(latent_dim=8, rnn_size=128, max_jump=4, kl_weight=1e-3)
+
 PRESETS = {
     # About five minutes on a 2-core CPU: small clips, small network.
     "quick": TrainConfig(
@@ -233,6 +256,19 @@ PRESETS = {
     "sr_x2_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x2", **_TASK_COMMON),
     "sr_x4_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x4", **_TASK_COMMON),
     "denoise_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="noise", **_TASK_COMMON),
+    # --- The VAE family (keras_vgan/variational.py): 10 -> 10 frames, SVG-LP's settings
+    # (z 10 per frame, LSTMs of 256, beta 1e-4, Adam beta_1 0.9) on a DCGAN 64x64 pyramid.
+    "svg_lp_moving_mnist": TrainConfig(model="svg_lp", **_VAE_COMMON),
+    # Conditioned on the action: the first digit's direction of motion (8 sectors).
+    "svg_lp_action_moving_mnist": TrainConfig(
+        model="svg_lp", num_classes=8, labels="direction", **_VAE_COMMON
+    ),
+    "svg_lp_shapes": TrainConfig(model="svg_lp", **{**_VAE_COMMON, **_SHAPES}),
+    # Conditioned on the first shape's type (circle, square, triangle).
+    "svg_lp_cond_shapes": TrainConfig(model="svg_lp", num_classes=3, **{**_VAE_COMMON, **_SHAPES}),
+    # TD-VAE: z 8, belief LSTM 128, jumps of 1..4 frames.
+    "tdvae_moving_mnist": TrainConfig(model="tdvae", **{**_VAE_COMMON, **_TDVAE}),
+    "tdvae_shapes": TrainConfig(model="tdvae", **{**_VAE_COMMON, **_SHAPES, **_TDVAE}),
 }
 
 

@@ -27,7 +27,9 @@ class Serving:
             only) for generators sampled at any times; ``"frames"``: input clips
             ``[None, T_in, h, w, C_in]`` of the generator's ``serving_input_shape``
             (``serving_default`` and ``name``).
-        name: the named endpoint of a ``"frames"`` family (``"predict"``, ...).
+        name: the named endpoint of a ``"frames"`` family (``"predict"``, ...). ``"vae"``
+            (sequential VAEs): the noise endpoints, and ``name`` / ``<name>_noise``
+            (context frames and a seed / explicit noise; ``endpoints.vae_endpoints``).
     """
 
     inputs: str = "noise"

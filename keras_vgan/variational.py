@@ -67,10 +67,11 @@ def _join(context, future):
 
 def prediction_noise(batch, steps, z_dim, seed=0, sample=0):
     """Standard normal prior noise ``[batch, steps, z_dim]`` from ``(seed, sample)``
-    (stateless: the same in eager code and inside an exported graph)."""
+    (stateless: the same in eager code and inside an exported graph). Drawn step-major,
+    so a longer roll-out's first steps get the noise of a shorter one (it extends it)."""
     seed = tf.stack([tf.cast(seed, tf.int32), tf.cast(sample, tf.int32)])
-    shape = tf.stack([tf.cast(batch, tf.int32), steps, z_dim])
-    return tf.random.stateless_normal(shape, seed=seed)
+    shape = tf.stack([steps, tf.cast(batch, tf.int32), z_dim])
+    return tf.transpose(tf.random.stateless_normal(shape, seed=seed), [1, 0, 2])
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -84,6 +85,8 @@ class VideoVAE(GenerativeModel):
         conditional: whether batches carry a label per clip (class or action) that
             the network is conditioned on.
     """
+
+    discriminator = None  # no adversary (what code that treats every engine alike reads)
 
     def __init__(self, generator, ema_decay=0.999, seed=0, conditional=False, **kwargs):
         super().__init__({"generator": generator}, ema_decay=ema_decay, seed=seed, **kwargs)

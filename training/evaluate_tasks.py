@@ -45,23 +45,33 @@ def build_parser():
         help="prediction: frames to roll out (default: the run's; more than the targets "
         "are scored on the available targets)",
     )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="stochastic models (svg_lp, tdvae): futures per context, scored best-of-N and "
+        "mean (default 10)",
+    )
     return parser
 
 
-def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames=None):
+def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames=None,
+                 samples=None):  # fmt: skip
     """Scores a task run; returns ``(rows, per_step, title)``.
 
     ``rows`` maps the model and each baseline to ``{metric: mean}``; ``per_step``
-    maps them to ``{metric: [T]}``.
+    maps them to ``{metric: [T]}``. A stochastic model (one with ``predict_samples``,
+    the VAE family) gives two rows, ``<model> best-of-N`` and ``<model> mean-of-N``,
+    of ``samples`` futures per context (default 10).
     """
     import keras
     import numpy as np
 
-    from keras_vgan import builders, runs
+    from keras_vgan import builders, registry, runs
     from keras_vgan import config as config_lib
     from keras_vgan.data import pairs as pairs_lib
-    from keras_vgan.metrics.reconstruction import evaluate_predictor
-    from keras_vgan.tasks import VideoTaskGAN, task_baselines
+    from keras_vgan.metrics.reconstruction import evaluate_predictor, evaluate_stochastic_predictor
+    from keras_vgan.tasks import task_baselines
 
     config = runs.load_run_config(run_dir)
     task = config.family.task
@@ -75,8 +85,14 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path!r} does not exist (the run has not finished)")
     model = keras.saving.load_model(path)
-    if not isinstance(model, VideoTaskGAN):
-        raise ValueError(f"{path!r} holds a {type(model).__name__}, not a VideoTaskGAN")
+    family = registry.family_of(getattr(model, "ema_generator", None))
+    if family is None or family.task != task:
+        raise ValueError(f"{path!r} holds a {type(model).__name__}, not a {task} model")
+    stochastic = hasattr(model, "predict_samples")
+    samples = (10 if stochastic else 1) if samples is None else samples
+    if samples > 1 and not stochastic:
+        raise ValueError(f"samples={samples}: model={config.model!r} is deterministic")
+    labelled = bool(getattr(model, "conditional", False))
     seed = config.seed + 1000 if seed is None else seed
     held_out = list(
         builders.build_task_pairs(
@@ -86,8 +102,18 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
             num_clips=clips,
             batch_size=batch_size,
             data=run_data,
+            labels=labelled,
         )
     )
+    # A conditional model's inputs are (context, labels); baselines see the context.
+    held_out = [((b[0], b[2]), b[1]) if labelled else b for b in held_out]
+
+    def context_of(x):
+        return x[0] if labelled else x
+
+    def labels_of(x):
+        return {"labels": x[1]} if labelled else {}
+
     if not held_out:
         raise ValueError(f"no held-out pairs could be read from data={config.data!r}")
     kwargs = {}
@@ -107,16 +133,32 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
         # Roll-outs longer than the targets are scored on the frames that have targets.
         return lambda x: fn(x)[:, :n]
 
-    predictors = {config.model: scored(lambda x: model.generate(x, **kwargs))}
-    for name, fn in task_baselines(task, stride=stride, scale=scale).items():
-        predictors[name] = scored((lambda x, fn=fn: fn(x, n)) if task == "prediction" else fn)
     rows, per_step = {}, {}
+    if stochastic:
+        results = evaluate_stochastic_predictor(
+            lambda x, s: scored(
+                lambda c: model.generate(c, seed=seed, sample=s, **labels_of(x), **kwargs)
+            )(context_of(x)),
+            held_out,
+            samples,
+            ssim=config.size >= 11,
+        )
+        for kind, metrics in results.items():
+            rows[f"{config.model} {kind}-of-{samples}"] = metrics.result()
+            per_step[f"{config.model} {kind}-of-{samples}"] = metrics.per_step()
+        predictors = {}
+    else:
+        predictors = {config.model: scored(lambda x: model.generate(x, **kwargs))}
+    for name, fn in task_baselines(task, stride=stride, scale=scale).items():
+        fn = (lambda x, fn=fn: fn(x, n)) if task == "prediction" else fn
+        predictors[name] = scored(lambda x, fn=fn: fn(context_of(x)))
     for name, fn in predictors.items():
         metrics = evaluate_predictor(fn, held_out, ssim=config.size >= 11)
         rows[name] = metrics.result()
         per_step[name] = metrics.per_step()
+    first = next(iter(rows))
     title = (
-        f"{task}: {config.model} on {config.data} ({rows[config.model]['clips']} held-out "
+        f"{task}: {config.model} on {config.data} ({rows[first]['clips']} held-out "
         f"clips, seed {seed}); MSE/MAE per frame summed over pixels on [0, 1]"
     )
     return rows, per_step, title
@@ -125,7 +167,7 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("clips", "batch_size", "frames"):
+    for name in ("clips", "batch_size", "frames", "samples"):
         value = getattr(args, name)
         if value is not None and value < 1:
             return parser.fail(f"--{name.replace('_', '-')}={value} must be a positive integer")
@@ -139,6 +181,7 @@ def main(argv=None):
             seed=args.seed,
             data=args.data,
             frames=args.frames,
+            samples=args.samples,
         )
     except (ValueError, FileNotFoundError) as e:
         return parser.fail(str(e))

@@ -30,6 +30,10 @@ found from the class of the model's generator):
   ``timestamps`` float32 ``[None, None]`` (frame times >= 0, one row per clip) ->
   ``video`` ``[None, T', H, W, C]``; SavedModel only (the clip length is a graph input).
 
+* ``Serving("vae", name)`` (SVG-LP, TD-VAE; ``vae_endpoints``): the noise endpoints
+  (unconditional clips) and ``name`` / ``<name>_noise``: futures of context ``frames``
+  from a ``seed`` (SavedModel) or explicit ``noise`` (every format).
+
 * ``Serving("frames", name)`` (the conditional tasks; ``frames_endpoints``):
   ``serving_default`` and the endpoint ``name`` (``predict``, ``interpolate``,
   ``translate``, ``enhance``), both taking ``frames`` float32
@@ -234,11 +238,45 @@ def frames_endpoints(model, name=None, representative=None):
     return [Endpoint(n, run, (spec,), representative=representative) for n in names]
 
 
+def vae_endpoints(model, name="predict"):
+    """A sequential VAE's endpoints (``Serving("vae", name)``): the noise endpoints
+    (unconditional clips, ``z`` the prior noise of every step), and prediction from
+    ``frames`` ``[None, K, H, W, C]`` (and ``label`` int32 ``[None]`` when conditional):
+
+    * ``name`` (``predict``): with ``seed`` int32 ``[]``, the noise drawn inside the
+      graph (stateless, ``variational.prediction_noise``; equal to
+      ``model.generate(frames, seed=seed)``): SavedModel only (stateless random ops are
+      not LiteRT builtins, nor ONNX ops tf2onnx converts);
+    * ``<name>_noise``: with ``noise`` float32 ``[None, steps, z_dim]``, every format.
+    """
+    out = noise_endpoints(model)
+    net = model.ema_generator
+    frames = tf.TensorSpec((None,) + task_input_shape(net), tf.float32, name="frames")
+    steps = net.noise_steps(net.target_frames)
+    noise = tf.TensorSpec((None, steps, net.z_dim), tf.float32, name="noise")
+    label = (tf.TensorSpec((None,), tf.int32, name="label"),) if model.conditional else ()
+
+    def seeded(frames, seed, *label):
+        video = model.generate(frames, seed=seed, labels=label[0] if label else None)
+        return {"video": _float_video(video)}
+
+    def with_noise(frames, noise, *label):
+        video = model.generate(frames, noise=noise, labels=label[0] if label else None)
+        return {"video": _float_video(video)}
+
+    seed = tf.TensorSpec((), tf.int32, name="seed")
+    return out + [
+        Endpoint(name, seeded, (frames, seed) + label, formats=("saved_model",)),
+        Endpoint(f"{name}_noise", with_noise, (frames, noise) + label),
+    ]
+
+
 # What each kind of Serving builds (registry.Serving.inputs).
 BUILDERS = {
     "noise": lambda model, serving: noise_endpoints(model),
     "timed_noise": lambda model, serving: timed_noise_endpoints(model),
     "frames": lambda model, serving: frames_endpoints(model, serving.name),
+    "vae": lambda model, serving: vae_endpoints(model, serving.name or "predict"),
 }
 
 

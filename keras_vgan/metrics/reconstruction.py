@@ -116,7 +116,11 @@ class ReconstructionMetrics:
         self._clips = 0
 
     def update(self, prediction, target):
-        values = per_frame_metrics(prediction, target, ssim=self.ssim)
+        return self.add(per_frame_metrics(prediction, target, ssim=self.ssim))
+
+    def add(self, values):
+        """Adds per-frame values ``{metric: [B, T]}`` (``per_frame_metrics``'s, or a
+        selection of them such as ``best_of_n``'s)."""
         for name, v in values.items():
             total = v.sum(axis=0)
             if name in self._sums and self._sums[name].shape != total.shape:
@@ -166,6 +170,59 @@ def format_per_step(per_step, metrics=("mse", "ssim")):
         for t in range(steps)
     }
     return format_table(rows, columns=metrics)
+
+
+HIGHER_IS_BETTER = ("psnr", "ssim")
+
+
+def best_of_n(values):
+    """Per clip and metric, the per-frame values of the best of ``N`` samples.
+
+    Stochastic predictors are scored on their best sample (Denton & Fergus 2018;
+    Babaeizadeh et al. 2018): for each clip the sample whose mean over time is
+    best, lowest MSE / MAE / temporal error, highest PSNR / SSIM, each metric
+    choosing on its own.
+
+    Args:
+        values: ``{metric: [N, B, T]}`` per-frame values of ``N`` samples.
+
+    Returns:
+        ``{metric: [B, T]}``.
+    """
+    out = {}
+    for name, v in values.items():
+        v = np.asarray(v, np.float64)
+        score = v.mean(axis=2) if v.shape[2] else np.zeros(v.shape[:2])
+        pick = score.argmax(axis=0) if name in HIGHER_IS_BETTER else score.argmin(axis=0)
+        out[name] = v[pick, np.arange(v.shape[1])]
+    return out
+
+
+def evaluate_stochastic_predictor(sample, pairs, num_samples, ssim=True):
+    """Scores ``N`` samples per input: best-of-N and the mean over samples.
+
+    Args:
+        sample: ``sample(inputs, s) -> clips``, the ``s``-th of ``num_samples``
+            predictions (e.g. ``lambda x, s: model.generate(x, seed=0, sample=s)``).
+        pairs: an iterable of ``(inputs, targets)`` batches.
+        num_samples: ``N`` >= 1.
+        ssim: compute SSIM.
+
+    Returns:
+        ``{"best": ReconstructionMetrics, "mean": ReconstructionMetrics}``: per clip
+        the best sample (``best_of_n``), and every sample's values averaged over the
+        samples (the expected score of one sample).
+    """
+    n = int(num_samples)
+    if n < 1:
+        raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
+    best, mean = ReconstructionMetrics(ssim=ssim), ReconstructionMetrics(ssim=ssim)
+    for inputs, targets in pairs:
+        runs = [per_frame_metrics(np.asarray(sample(inputs, s)), targets, ssim) for s in range(n)]
+        stacked = {k: np.stack([r[k] for r in runs]) for k in runs[0]}
+        best.add(best_of_n(stacked))
+        mean.add({k: v.mean(axis=0) for k, v in stacked.items()})
+    return {"best": best, "mean": mean}
 
 
 def evaluate_predictor(predict, pairs, ssim=True):

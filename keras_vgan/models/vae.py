@@ -24,8 +24,8 @@ information as a condition") joins the recurrent inputs as a one-hot code.
 
 The networks share one contract with their engine (``keras_vgan.variational.VideoVAE``):
 
-* ``elbo(clips, eps, labels=None, training=False)`` -> ``{"video", "reconstruction",
-  "kl"}``: clips ``[B, T, H, W, C]``, ``eps`` standard normal ``[B,
+* ``elbo(clips, eps, labels=None, training=False)`` -> ``{"video", "target",
+  "reconstruction", "kl"}`` (the reconstructions and the frames they reconstruct): clips ``[B, T, H, W, C]``, ``eps`` standard normal ``[B,
   train_noise_size(T)]`` (all the randomness of a step: posterior samples, and
   TD-VAE's choice of time points), scalar mean terms;
 * ``rollout(context, noise, labels=None, horizon=None)`` -> the future ``[B,
@@ -414,7 +414,7 @@ class SVGLP(_VideoVAENet):
         video = ops.reshape(video, ops.shape(clips))
         recon = ops.mean(ops.square(video - clips))
         kl = ops.mean(ops.stack(kls, axis=1))
-        return {"video": video, "reconstruction": recon, "kl": kl}
+        return {"video": video, "target": clips, "reconstruction": recon, "kl": kl}
 
     def rollout(self, context, noise, labels=None, horizon=None, training=False):
         """``horizon`` frames after ``context`` (None: from the blank frame alone), the
@@ -574,7 +574,7 @@ class TDVAE(_VideoVAENet):
         )
         video = self._decode(z2, training)[:, None]
         recon = ops.mean(ops.square(video - x2[:, None]))
-        return {"video": video, "reconstruction": recon, "kl": ops.mean(kl)}
+        return {"video": video, "target": x2[:, None], "reconstruction": recon, "kl": ops.mean(kl)}
 
     def _first_state(self, context, noise0, labels, training):
         b = ops.shape(noise0)[0]
