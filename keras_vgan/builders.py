@@ -10,20 +10,35 @@ themselves. ``build_gan`` and ``build_train_dataset`` are what a library user
 calls to reproduce a run in a notebook.
 """
 
+import dataclasses
+
 import keras
 
 import keras_vgan.models  # noqa: F401  (every family registers itself)
 from keras_vgan import data as data_lib
+from keras_vgan import motion
 from keras_vgan.config import DATA, open_data
 from keras_vgan.data import pairs
 from keras_vgan.engine import VideoGAN
+from keras_vgan.motion.consistency import FlowTranslationGAN
 from keras_vgan.tasks import VideoTaskGAN
 from keras_vgan.variational import VideoVAE  # noqa: F401  (the VAE families' engine)
 
 
 def build_networks(config):
-    """The ``(generator, discriminator)`` of a config's ``model`` (not checked here)."""
-    return config.family.build(config)
+    """The ``(generator, discriminator)`` of a config's ``model`` (not checked here).
+
+    With ``d_motion`` the family's discriminator is built for the clip's channels plus
+    the motion's (``motion.motion_channels``) and wrapped in ``motion.MotionDiscriminator``,
+    which joins them: every video GAN family gets the option from its own ``build``.
+    """
+    networks = config.family.build(config)
+    if not config.d_motion:
+        return networks
+    wide = motion.motion_channels(config.channels, config.d_motion)
+    _, discriminator = config.family.build(dataclasses.replace(config, channels=wide))
+    wrapped = motion.MotionDiscriminator(discriminator, config.d_motion, name="motion_d")
+    return networks[0], wrapped
 
 
 def adam_optimizers(config):
@@ -42,20 +57,29 @@ def build_gan(config):
     a family with its own engine what its ``build_model`` makes of its networks.
     """
     family = config.family
-    networks = family.build(config)
+    networks = build_networks(config)
     if family.build_model is not None:
         return family.build_model(config, networks)
     generator, discriminator = networks
     if family.task:
-        gan = VideoTaskGAN(
+        engine, options, weights = VideoTaskGAN, {}, {}
+        if config.flow_weight:  # vid2vid's flow-warped temporal term: its own engine
+            engine = FlowTranslationGAN
+            options, weights = (
+                dict(flow_method=config.flow_method),
+                dict(flow_weight=config.flow_weight),
+            )
+        gan = engine(
             generator,
             discriminator,
             condition=family.condition,
             ema_decay=config.ema_decay,
             seed=config.seed,
             name=f"{config.model}_task",
+            **options,
         )
         gan.compile(
+            **weights,
             **adam_optimizers(config),
             loss=config.loss,
             adv_weight=config.adv_weight,

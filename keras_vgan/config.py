@@ -58,6 +58,9 @@ class TrainConfig:
     r1_interval: int = 1  # lazy R1: every n-th step, scaled by n (StyleGAN2 uses 16)
     mask_l1: float = 0.1  # VGAN's lambda for the mask sparsity prior
     augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout,brightness"
+    # Motion as extra D input channels (video GANs; keras_vgan.motion.MotionDiscriminator):
+    # "" (off), "diff" (frame differences) or "flow" (the shipped SPyNet's flow).
+    d_motion: str = ""
     d_steps: int = 1
     # Sparse-frame training (families with timestamps, e.g. stylegan_v): K frames per clip
     # and their times, drawn from clips of max_frame_distance + 1 frames (0: of frames).
@@ -92,6 +95,9 @@ class TrainConfig:
     l1_weight: float = 1.0
     l2_weight: float = 0.0
     temporal_weight: float = 0.0  # temporal-consistency term (translation)
+    # Flow-warped temporal term (translation, vid2vid): |y_t - warp(y_{t-1}, flow of source)|.
+    flow_weight: float = 0.0
+    flow_method: str = "spynet"  # the source's flow: "spynet" (shipped weights), "dis", "farneback"
     # The VAE family (svg_lp, tdvae; keras_vgan/variational.py): latent_dim is z per frame.
     kl_weight: float = 1e-4  # beta on the KL terms of the ELBO (SVG-LP's 1e-4)
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
@@ -268,6 +274,7 @@ def validate_config(config):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
     _check_eval(config)
+    _check_motion(config)
     _check_sparse(config)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
@@ -346,6 +353,30 @@ def _check_sparse(config):
             f"max_frame_distance={config.max_frame_distance} must be >= sparse_frames - 1 "
             f"= {k - 1} (K distinct frames within it)"
         )
+
+
+def _check_motion(config):
+    """``d_motion``, ``flow_weight``, ``flow_method``; one-line ValueError."""
+    from keras_vgan import motion  # noqa: PLC0415  (OpenCV only when a config is checked)
+
+    _choice("d_motion", config.d_motion, ("",) + motion.MOTION_INPUTS)
+    family = config.family
+    if config.d_motion and (family.task or family.build_model is not None):
+        raise ValueError(
+            f"d_motion={config.d_motion!r} needs a video GAN family (engine.VideoGAN); "
+            f"model={config.model!r} is not one"
+        )
+    if config.d_motion == "flow" and config.size % 4:
+        raise ValueError(f"d_motion='flow' needs size a multiple of 4, got size={config.size}")
+    if config.flow_weight < 0:
+        raise ValueError(f"flow_weight={config.flow_weight!r} must be >= 0")
+    _choice("flow_method", config.flow_method, motion.FLOW_METHODS)
+    if config.flow_weight and family.task != "translation":
+        raise ValueError(
+            f"flow_weight={config.flow_weight} needs a translation model, not {config.model!r}"
+        )
+    if config.flow_weight and config.flow_method == "spynet" and config.size % 4:
+        raise ValueError(f"flow_method='spynet' needs size a multiple of 4, got {config.size}")
 
 
 def _check_data_name(data):

@@ -181,6 +181,20 @@ def bounce_positions(start: tf.Tensor, velocity: tf.Tensor, frames: int) -> tf.T
     return tf.where(t < k0, start + velocity * t, bounced)
 
 
+def _digit_flow(canvas: tf.Tensor, corner: tf.Tensor) -> tf.Tensor:
+    """Exact forward flow ``[B, T - 1, H, W, 2]`` ``(dx, dy)`` of rendered digits.
+
+    Args:
+        canvas: float32 ``[B, D, T, H, W]``, each digit alone (0 off its ink).
+        corner: int32 ``[B, D, T, 2]`` ``(y, x)`` top-left pixels.
+    """
+    step = tf.cast(corner[:, :, 1:] - corner[:, :, :-1], tf.float32)[..., ::-1]  # (dx, dy)
+    ink = canvas[:, :, :-1]  # [B, D, T - 1, H, W]: each digit in frame t
+    seen = tf.one_hot(tf.argmax(ink, axis=1), tf.shape(ink)[1], axis=1)  # the max's digit
+    seen *= tf.cast(ink > 0, tf.float32)  # background: no digit
+    return tf.einsum("bdthw,bdtc->bthwc", seen, step)
+
+
 # --------------------------------------------------------------------------- dataset
 
 
@@ -196,6 +210,7 @@ def moving_mnist(
     drop_remainder: bool = True,
     return_labels: bool = False,
     start_index: int = 0,
+    return_flow: bool = False,
 ) -> tf.data.Dataset:
     """Moving MNIST clips generated on the fly (Srivastava et al., 2015).
 
@@ -225,14 +240,25 @@ def moving_mnist(
             ``(dy, dx) = 0.1 * (sin, cos)`` of the free range per frame until it
             first bounces).
         start_index: index of the first clip.
+        return_flow: yield ``(clip, flow)`` instead, ``flow`` the exact forward optical
+            flow, float32 ``[frames - 1, size, size, 2]`` ``(dx, dy)`` in pixels:
+            ``flow[t]`` lives on frame ``t``'s grid and moves each ink pixel of the digit
+            seen there (the brightest, where digits overlap) to where it is in frame
+            ``t + 1``, so frame ``t + 1`` sampled at ``x + flow[t](x)`` is frame ``t`` on
+            those pixels; 0 on the background. Not with ``return_labels``.
 
     Returns:
         A ``tf.data.Dataset`` of float32 clips ``[frames, size, size, 1]`` in [-1, 1]
         (background -1), batched to ``[batch_size, frames, size, size, 1]`` if asked;
-        elements are ``(clip, label)`` with ``return_labels=True`` (or ``"all"``).
+        elements are ``(clip, label)`` with ``return_labels=True`` (or ``"all"``),
+        ``(clip, flow)`` with ``return_flow=True``.
     """
     if return_labels not in (True, False, "all"):
         raise ValueError(f"return_labels must be True, False or 'all', got {return_labels!r}")
+    if return_flow not in (True, False) or (return_flow and return_labels):
+        raise ValueError(
+            f"return_flow must be True or False and not with return_labels, got {return_flow!r}"
+        )
     frames = _check_int("frames", frames, 1)
     size = _check_int("size", size, 16)
     num_digits = _check_int("num_digits", num_digits, 1)
@@ -278,6 +304,8 @@ def moving_mnist(
         canvas = tf.gather(rows, src, axis=3, batch_dims=3)  # [B, D, T, size, size]
         clips = tf.reduce_max(canvas, axis=1) - 1.0  # digits combined by maximum
         clips = tf.reshape(clips, [-1, frames, size, size, 1])
+        if return_flow:
+            return clips, _digit_flow(canvas, corner[..., 0])
         if return_labels == "all":
             directions = tf.cast(theta, tf.float32)
             return clips, {"digits": tf.gather(bank_labels, which), "directions": directions}

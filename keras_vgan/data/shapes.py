@@ -42,6 +42,7 @@ def bouncing_shapes(
     drop_remainder: bool = True,
     return_labels: bool = False,
     start_index: int = 0,
+    return_flow: bool = False,
 ) -> tf.data.Dataset:
     """Bouncing circles, squares and triangles in colour, generated on the fly.
 
@@ -66,12 +67,23 @@ def bouncing_shapes(
         return_labels: also yield the type of the first shape (int32 scalar, an index
             into ``SHAPE_NAMES``).
         start_index: index of the first clip.
+        return_flow: yield ``(clip, flow)`` instead, ``flow`` the exact forward optical
+            flow, float32 ``[frames - 1, size, size, 2]`` ``(dx, dy)`` in pixels:
+            ``flow[t]`` lives on frame ``t``'s grid and moves each pixel of the shape seen
+            there (the one with the largest weight in the compositing) by that shape's
+            motion to frame ``t + 1`` (sub-pixel; bounces included); 0 where the
+            background has the largest weight. Not with ``return_labels``.
 
     Returns:
         A ``tf.data.Dataset`` of float32 clips ``[frames, size, size, channels]`` in
         [-1, 1], batched to ``[batch_size, frames, size, size, channels]`` if asked;
-        elements are ``(clip, label)`` with ``return_labels=True``.
+        elements are ``(clip, label)`` with ``return_labels=True``, ``(clip, flow)``
+        with ``return_flow=True``.
     """
+    if return_flow not in (True, False) or (return_flow and return_labels):
+        raise ValueError(
+            f"return_flow must be True or False and not with return_labels, got {return_flow!r}"
+        )
     frames = _check_int("frames", frames, 1)
     size = _check_int("size", size, 16)
     num_shapes = _check_int("num_shapes", num_shapes, 1)
@@ -151,10 +163,17 @@ def bouncing_shapes(
             clear = 1.0 - a if clear is None else clear * (1.0 - a)
         weights.append(clear)  # the background's
         weights = tf.stack(weights[::-1], axis=1)  # [B, 1 + S, T, H, W]
+        if return_flow:  # each pixel moves with the layer of the largest weight
+            step = (centre[:, :, 1:] - centre[:, :, :-1])[..., ::-1]  # [B, S, T-1, 2] (dx, dy)
+            step = tf.pad(step, [[0, 0], [1, 0], [0, 0], [0, 0]])  # the background's: 0
+            seen = tf.one_hot(tf.argmax(weights[:, :, :-1], axis=1), num_shapes + 1, axis=1)
+            flow = tf.einsum("bsthw,bstc->bthwc", seen, step)
         weights = tf.reshape(weights, [-1, num_shapes + 1, frames * size * size])
         image = tf.matmul(weights, colour, transpose_a=True)  # [B, T * H * W, C]
         image = tf.reshape(image, [-1, frames, size, size, channels])
         clips = tf.clip_by_value(image, -1.0, 1.0)  # the weights sum to 1 up to rounding
+        if return_flow:
+            return clips, flow
         if return_labels:
             return clips, kind[:, 0]
         return clips

@@ -14,6 +14,7 @@ from keras_vgan.metrics.reconstruction import (
     per_frame_ssim,
     temporal_consistency_error,
 )
+from keras_vgan.metrics.warping import mean_warping_error, warping_error
 
 __all__ = [
     "Evaluator",
@@ -33,4 +34,6 @@ __all__ = [
     "per_frame_psnr",
     "per_frame_ssim",
     "temporal_consistency_error",
+    "mean_warping_error",
+    "warping_error",
 ]
