@@ -29,7 +29,10 @@ def builtin_dataset(name: str, **kwargs) -> tf.data.Dataset:
         **kwargs: keyword arguments of ``moving_mnist`` or ``bouncing_shapes``; Moving
             MNIST also takes ``return_labels="direction"``: ``(clip, sector)`` with the
             first digit's initial direction of motion as one of ``DIRECTIONS`` classes
-            (``direction_class``), an action label per clip.
+            (``direction_class``), an action label per clip. Both take
+            ``return_flow=True``: ``(clip, flow)`` with the exact forward optical flow of
+            the moving digits / shapes, ``[T - 1, H, W, 2]`` ``(dx, dy)`` pixels, 0 on the
+            background (``keras_vgan.motion`` states the convention).
 
     Returns:
         The ``tf.data.Dataset``.
