@@ -231,11 +231,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     After every batch the logged values are checked; on NaN or Inf training
     stops, nothing is saved, and ``diverged`` holds a one-line explanation.
+
+    With ``write=False`` (a multi-worker task that is not the chief) it only
+    checks: the workers see the same reduced logs, so all of them stop at the
+    same batch, and only the chief saves (the saved weights are read locally on
+    it: saving needs no collective, so the other workers write nothing).
     """
 
-    def __init__(self, directory, keep=2):
+    def __init__(self, directory, keep=2, write=True):
         super().__init__()
         self.directory = directory
+        self.write = bool(write)
         self.keep = int(keep)
         if self.keep < 1:
             raise ValueError(f"keep={keep!r} must be >= 1")
@@ -392,7 +398,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             return
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.diverged is None and _first_non_finite(logs) is None:
+        if self.write and self.diverged is None and _first_non_finite(logs) is None:
             self.save(epoch + 1)
 
 

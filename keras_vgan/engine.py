@@ -209,6 +209,23 @@ class GenerativeModel(keras.Model):
             variables = [v for n in networks for v in getattr(self, n).trainable_variables]
             getattr(self, name).build(variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 (TF backend) reduces the first batch across replicas
+        # (strategy.reduce(MEAN)) only to trace a symbolic build of what is unbuilt.
+        # Under MultiWorkerMirroredStrategy that reduce fails on tuple batches
+        # ((videos, labels), (inputs, targets), timed frames). An engine builds its
+        # networks at construction and its optimizers at compile: with everything
+        # built there is nothing to trace, so the reduce is skipped.
+        built = (
+            self.built
+            and all(layer.built for layer in self._flatten_layers())
+            and all(getattr(self, n).built for n in self.OPTIMIZERS)
+            and getattr(self, "_compile_loss", None) is None
+            and getattr(self, "_compile_metrics", None) is None
+        )
+        if not built:
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def get_compile_config(self):
         config = {n: keras.optimizers.serialize(getattr(self, n)) for n in self.OPTIMIZERS}
         config.update({n: getattr(self, n) for n in self._weight_names})

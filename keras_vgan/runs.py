@@ -16,6 +16,15 @@ A run directory holds::
     model.keras            the whole VideoGAN at the end of training
 
 ``train`` is what ``python -m training`` runs; it is usable from a notebook.
+
+Multi-worker runs (``strategy="multi_worker"``): every worker runs ``train`` on the
+same config and run directory; only the chief (``distribute.is_chief``) writes it
+and holds its lock. The others train in step, write nothing (saving needs no
+collective op: the chief reads its own copy of the mirrored weights), and on
+``resume`` read the chief's checkpoints, so the run directory must then be on a
+file system every worker sees. Step ``k`` trains on the same global batch and
+noise whatever the number of workers and replicas (``distribute.distribute_dataset``
+and the engine's counter-based noise), so a run resumes on another cluster size.
 """
 
 import contextlib
@@ -26,6 +35,7 @@ import os
 import time
 
 import keras
+import tensorflow as tf
 
 from keras_vgan.builders import build_gan, build_task_pairs, build_train_dataset
 from keras_vgan.callbacks import (
@@ -39,7 +49,7 @@ from keras_vgan.callbacks import (
     global_step,
 )
 from keras_vgan.config import TrainConfig, validate_config
-from keras_vgan.distribute import get_strategy
+from keras_vgan.distribute import ClusterError, distribute_dataset, get_strategy, is_chief
 from keras_vgan.runtime import write_runtime
 
 
@@ -54,14 +64,19 @@ class RunResult:
     history: dict
 
 
-def new_run_dir(logdir, name):
-    """A fresh ``logdir/name-YYYYmmdd-HHMMSS`` directory (suffixed if taken)."""
+def new_run_dir(logdir, name, create=True):
+    """A fresh ``logdir/name-YYYYmmdd-HHMMSS`` directory (suffixed if taken).
+
+    With ``create=False`` only the path is chosen (a multi-worker chief tells the
+    others the name first; ``train`` creates it on the chief).
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = os.path.join(logdir, f"{name}-{stamp}")
     path, i = base, 1
     while os.path.exists(path):
         path, i = f"{base}-{i}", i + 1
-    os.makedirs(path)
+    if create:
+        os.makedirs(path)
     return path
 
 
@@ -127,42 +142,66 @@ def run_lock(run_dir):
         f.close()  # releases the lock
 
 
-def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None):
+def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None, strategy=None):
     """Trains (or resumes) a run.
 
     Args:
         config: a ``TrainConfig``; checked here unless ``data`` is given.
-        run_dir: the run directory (created by the caller, e.g. ``new_run_dir``).
+        run_dir: the run directory (created by the caller, e.g. ``new_run_dir``, or here).
         resume: continue from the newest checkpoint in ``run_dir``.
         verbose: passed to ``fit`` (``"auto"`` shows the Keras progress bar).
         devices: devices for the ``mirrored`` strategy (default: all GPUs).
         data: the ``RunData`` of ``config.validate_config(config)`` when the caller has
             checked the config already (the training program): the data is opened once.
+        strategy: a strategy the caller built (the training program builds the
+            multi-worker one once the workers have met); default: ``config.strategy``.
 
     Returns:
-        A ``RunResult``.
+        A ``RunResult`` (``samples_gif`` is None on a worker that is not the chief).
 
     Raises:
         TrainingDiverged: a loss became NaN/Inf; the last good checkpoint is kept.
         RunLocked: another process is training ``run_dir``.
         callbacks.CheckpointError: resuming, and no checkpoint of the run is intact.
+        distribute.ClusterError: the batch does not split over the replicas, the
+            workers resumed different checkpoints, or a bad ``TF_CONFIG``.
     """
-    with run_lock(run_dir):
-        return _train(config, run_dir, resume, verbose, devices, data)
-
-
-def _train(config, run_dir, resume, verbose, devices, data):
     if data is None:
         data = validate_config(config)  # opens and probes the data, once
+    if strategy is None:
+        strategy = get_strategy(config.strategy, devices=devices)
+    if not is_chief(strategy):
+        return _train(config, run_dir, resume, verbose, data, strategy, write=False)
+    with run_lock(run_dir):
+        return _train(config, run_dir, resume, verbose, data, strategy, write=True)
+
+
+def _train(config, run_dir, resume, verbose, data, strategy, write):
     keras.utils.set_random_seed(config.seed)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    strategy = get_strategy(config.strategy, devices=devices)
+    if write:
+        os.makedirs(ckpt_dir, exist_ok=True)
     with strategy.scope():
         gan = build_gan(config)
     state = TrainingCheckpoint.restore(gan, ckpt_dir) if resume else None
     initial_epoch = state["epoch"] if state else 0
     start_step = state["step"] if state else 0
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _check_same_start(strategy, initial_epoch, start_step)
+    if not write:
+        # A worker that is not the chief: it trains in step and writes nothing.
+        checkpoint = TrainingCheckpoint(ckpt_dir, keep=config.keep_checkpoints, write=False)
+        history = _fit(config, gan, data, strategy, [checkpoint], initial_epoch, start_step,
+                       verbose)  # fmt: skip
+        if checkpoint.diverged:
+            raise TrainingDiverged(checkpoint.diverged)
+        return RunResult(
+            run_dir=run_dir,
+            epochs_done=config.epochs,
+            steps_done=int(gan.step_optimizer.iterations.numpy()),
+            samples_gif=None,
+            history=history,
+        )
     if not resume:
         write_config(run_dir, config)
     write_runtime(os.path.join(run_dir, "runtime.json"))  # this start's machine facts
@@ -188,19 +227,7 @@ def _train(config, run_dir, resume, verbose, devices, data):
     ]
     if config.cpu_budget_s:
         callbacks.append(CPUBudget(config.cpu_budget_s))
-    history = {}
-    if initial_epoch < config.epochs:
-        dataset = build_train_dataset(config, start_step=start_step, data=data)
-        h = gan.fit(
-            dataset,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=config.steps_per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,  # an infinite generated stream: nothing to shuffle
-        )
-        history = h.history
+    history = _fit(config, gan, data, strategy, callbacks, initial_epoch, start_step, verbose)
     if checkpoint.diverged:
         raise TrainingDiverged(checkpoint.diverged)
     samples.set_model(gan)
@@ -211,13 +238,50 @@ def _train(config, run_dir, resume, verbose, devices, data):
     return RunResult(
         run_dir=run_dir,
         # A CPU budget may end the run early; the last epoch it began counts as done.
-        epochs_done=initial_epoch + len(next(iter(history.values())))
-        if history
-        else config.epochs,
+        epochs_done=initial_epoch + len(next(iter(history.values()))) if history else config.epochs,
         steps_done=int(gan.g_optimizer.iterations.numpy()),
         samples_gif=gif,
         history=history,
     )
+
+
+def _fit(config, gan, data, strategy, callbacks, initial_epoch, start_step, verbose):
+    """Fits from ``initial_epoch`` on the stream from ``start_step``; the history (dict)."""
+    if initial_epoch >= config.epochs:
+        return {}
+    dataset = distribute_dataset(
+        strategy,
+        lambda: build_train_dataset(config, start_step=start_step, data=data),
+        config.batch_size,
+    )
+    h = gan.fit(
+        dataset,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=config.steps_per_epoch,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,  # an infinite generated stream: nothing to shuffle
+    )
+    return h.history
+
+
+def _check_same_start(strategy, epoch, step):
+    """ClusterError unless every worker starts at the same ``(epoch, step)``.
+
+    Every worker computes the same sums, so all of them reach the same verdict
+    (the values are all equal iff ``n * sum(v**2) == sum(v)**2``).
+    """
+    local = tf.constant([1, epoch, step, epoch * epoch, step * step], tf.float64)
+    n, e, s, e2, s2 = strategy.reduce(
+        "SUM", strategy.run(lambda: tf.identity(local)), axis=None
+    ).numpy()
+    if n * e2 != e * e or n * s2 != s * s:
+        raise ClusterError(
+            f"the workers resumed from different checkpoints (this one at epoch {epoch}, "
+            f"step {step}; the mean is step {s / n:g}): every worker must read the chief's "
+            "run directory (a file system all of them see)"
+        )
 
 
 def _task_samples(config, gan, run_dir, data):
