@@ -215,8 +215,9 @@ class VideoVAE(GenerativeModel):
         if int(num_samples) < 1:
             raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
         outs = [
-            self.generate(context, labels=labels, seed=seed, use_ema=use_ema, frames=frames,
-                          sample=s)  # fmt: skip
+            self.generate(
+                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
+            )  # fmt: skip
             for s in range(int(num_samples))
         ]
         return tf.stack(outs, axis=1)

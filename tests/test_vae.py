@@ -176,7 +176,9 @@ def test_tdvae_trains_jumps_and_round_trips(tmp_path):
     history = model.fit(tf.data.Dataset.from_tensors(clips).repeat(3), verbose=0).history
     assert np.isfinite(history["loss"]).all() and np.isfinite(history["kl"]).all()
     moved = changed(before, net.trainable_variables)
-    assert sum(moved) == len(moved), [v.path for v, m in zip(net.trainable_variables, moved) if not m]
+    assert sum(moved) == len(moved), [
+        v.path for v, m in zip(net.trainable_variables, moved, strict=True) if not m
+    ]
     s = np.asarray(model.predict_samples(x, 2, seed=0, use_ema=False))
     assert not np.array_equal(s[:, 0], s[:, 1])
     run_serialization_test(model, tmp_path, x)
@@ -244,5 +246,55 @@ def test_training_evaluation_generate_and_saved_model_programs(tmp_path, capsys)
     z = np.asarray(model.sample_noise(2, seed=1))
     np.testing.assert_allclose(sigs["serving_default"](z=tf.constant(z))["video"],
                                model.generate(z), atol=1e-5)  # fmt: skip
-    assert train_main(["--preset", "svg_lp_action_moving_mnist", *PROGRAM, "--num-classes", "10"]) == 2
+    assert (
+        train_main(["--preset", "svg_lp_action_moving_mnist", *PROGRAM, "--num-classes", "10"]) == 2
+    )
     assert "labels='direction' has 8 classes" in capsys.readouterr().err
+
+
+def spread(model, seed=0):
+    """Redraws the EMA network's kernels with variance 1 / fan-in, so that its outputs use
+    the range (an untrained DCGAN init gives clips near 0, where formats agree trivially)."""
+    rng = np.random.default_rng(seed)
+    for v in model.ema_generator.weights:
+        if v.path.endswith("kernel") and len(v.shape) >= 2:
+            fan_in = int(np.prod(v.shape[:-1]))
+            v.assign(rng.normal(0, 1.0 / np.sqrt(fan_in), v.shape).astype("float32"))
+
+
+def test_seeded_prediction_is_saved_model_only_a_known_gap():
+    from keras_vgan.export import endpoints
+    from keras_vgan.export.saved_model import select_endpoints
+
+    model = engine(svg())
+    eps = endpoints.endpoints_of(model)
+    assert {"serving_default", "generate_seeded", "predict", "predict_noise"} <= set(eps)
+    assert eps["predict"].formats == ("saved_model",)
+    # Stateless random ops are neither LiteRT builtins nor converted by tf2onnx: the seeded
+    # endpoint is refused there with a clear error; predict_noise (explicit noise) serves.
+    for fmt in ("litert", "onnx"):
+        with pytest.raises(ValueError, match=f"unknown endpoint\\(s\\) \\['predict'\\] for {fmt}"):
+            select_endpoints(model, fmt, ["predict"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["fp32", "onnx"])
+def test_predict_noise_in_litert_and_onnx_matches_keras(tmp_path, fmt):
+    from keras_vgan.export import export_litert, export_onnx, litert
+
+    model = engine(svg())
+    spread(model)
+    x, _ = pairs("prediction", n=2, frames=K + N, context_frames=K)
+    noise = np.random.default_rng(2).standard_normal((2, N, 4)).astype("float32")
+    want = np.asarray(model.generate(x, noise=noise))
+    assert want.std() > 0.05
+    if fmt == "onnx":
+        ort = pytest.importorskip("onnxruntime", reason="needs the [onnx] extra")
+        _, path = export_onnx(model, str(tmp_path / "vae.onnx"), ["predict_noise"])
+        got = ort.InferenceSession(path).run(None, {"frames": x, "noise": noise})[0]
+    else:
+        pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
+        path = export_litert(model, str(tmp_path / "vae.tflite"), "fp32", ["predict_noise"])
+        runner = litert.interpreter(path).get_signature_runner("predict_noise")
+        got = runner(frames=x, noise=noise)["video"]
+    np.testing.assert_allclose(got, want, atol=1e-4)

@@ -17,7 +17,9 @@ DIRECTIONS = 8  # compass sectors of ``return_labels="direction"`` (45 degrees e
 def direction_class(theta):
     """The sector ``floor(theta / (2 pi / DIRECTIONS))`` of directions ``theta`` in [0, 2 pi)
     (radians, Moving MNIST's ``(dy, dx) = (sin, cos)``; 0: moving right, 2: down), int32."""
-    sector = tf.cast(tf.floor(tf.cast(theta, tf.float32) * (DIRECTIONS / (2.0 * math.pi))), tf.int32)
+    sector = tf.cast(
+        tf.floor(tf.cast(theta, tf.float32) * (DIRECTIONS / (2.0 * math.pi))), tf.int32
+    )
     return tf.clip_by_value(sector, 0, DIRECTIONS - 1)
 
 

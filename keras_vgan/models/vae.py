@@ -104,7 +104,9 @@ class FrameEncoder(keras.layers.Layer):
             )
             for i, w in enumerate(self.widths)
         ]
-        self.norms = [None] + [make_norm(norm, name=f"norm_{i}") for i in range(1, len(self.widths))]
+        self.norms = [None] + [
+            make_norm(norm, name=f"norm_{i}") for i in range(1, len(self.widths))
+        ]
         self.flatten = keras.layers.Flatten()
         self.code = keras.layers.Dense(self.dim, kernel_initializer=dcgan_init(), name="code")
         self.code_norm = make_norm(norm, name="code_norm")
@@ -391,9 +393,7 @@ class SVGLP(_VideoVAENet):
         seq = ops.concatenate([_blank(clips), clips], axis=1)  # [B, T + 1, ...]
         h, features = self._encode_frames(seq, training)
         label = self._label_code(labels, b)
-        states = {
-            n: getattr(self, n).zero_states(b) for n in ("predictor", "prior", "posterior")
-        }
+        states = {n: getattr(self, n).zero_states(b) for n in ("predictor", "prior", "posterior")}
         codes, kls = [], []
         for step in range(1, t + 1):
             prior_in = ops.concatenate([h[:, step - 1], label], axis=-1)
@@ -432,9 +432,7 @@ class SVGLP(_VideoVAENet):
         h_all = [h[:, i] for i in range(k + 1)]
         feats = [[f[:, i] for f in features] for i in range(k + 1)]
         label = self._label_code(labels, b)
-        states = {
-            n: getattr(self, n).zero_states(b) for n in ("predictor", "prior", "posterior")
-        }
+        states = {n: getattr(self, n).zero_states(b) for n in ("predictor", "prior", "posterior")}
         for step in range(1, k + 1):  # warm up on the real context
             _, states["prior"] = self.prior(
                 ops.concatenate([h_all[step - 1], label], -1), states["prior"]
@@ -555,9 +553,7 @@ class TDVAE(_VideoVAENet):
         u = 0.5 * (1.0 + ops.erf(eps[:, :2] / math.sqrt(2.0)))  # normals -> uniforms
         jump = min(self.max_jump, t)
         delta = 1 + ops.minimum(ops.cast(u[:, 0] * jump, "int32"), jump - 1)  # [B] in 1..D
-        t1 = ops.minimum(
-            ops.cast(u[:, 1] * ops.cast(t + 1 - delta, "float32"), "int32"), t - delta
-        )
+        t1 = ops.minimum(ops.cast(u[:, 1] * ops.cast(t + 1 - delta, "float32"), "int32"), t - delta)
         t2 = t1 + delta
         b1 = ops.take_along_axis(beliefs, t1[:, None, None], axis=1)[:, 0]
         b2 = ops.take_along_axis(beliefs, t2[:, None, None], axis=1)[:, 0]
