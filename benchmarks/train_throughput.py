@@ -143,8 +143,8 @@ def _kind(layer):
     L = keras.layers
     if isinstance(layer, (L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)):
         return "conv_transpose"
-    if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
-        return "conv"
+    if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D, L.DepthwiseConv1D, L.DepthwiseConv2D)):
+        return "conv"  # a depthwise kernel is kernel_volume x C x 1: the same formula
     if isinstance(layer, L.Dense):
         return "dense"
     return None

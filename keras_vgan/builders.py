@@ -41,12 +41,42 @@ def build_networks(config):
     return networks[0], wrapped
 
 
+def learning_rate(config, lr):
+    """Peak learning rate ``lr`` under the config's ``lr_schedule`` over the run's steps.
+
+    ``"constant"``: ``lr``; ``"cosine"``: ``keras.optimizers.schedules.CosineDecay``
+    from ``lr`` to 0 over ``epochs * steps_per_epoch`` steps; ``"onecycle"`` (Smith &
+    Topin 2019, as OpenSTL trains SimVP and TAU): a linear warm-up from ``lr / 25`` to
+    ``lr`` over the first 30% of the steps, then a cosine decay to ``lr / 25e4``
+    (PyTorch's ``OneCycleLR`` defaults), one ``CosineDecay`` with warm-up.
+    """
+    total = max(int(config.epochs) * int(config.steps_per_epoch), 1)
+    schedules = keras.optimizers.schedules
+    if config.lr_schedule == "cosine":
+        return schedules.CosineDecay(lr, decay_steps=total, alpha=0.0)
+    if config.lr_schedule == "onecycle":
+        warmup = max(int(0.3 * total), 1)
+        return schedules.CosineDecay(
+            lr / 25.0,
+            decay_steps=max(total - warmup, 1),
+            alpha=1.0 / 25e4,  # a fraction of the peak: lr / 25e4 at the end
+            warmup_target=lr,
+            warmup_steps=warmup,
+        )
+    return lr
+
+
 def adam_optimizers(config):
-    """The config's two Adam optimizers, as ``compile`` keywords (build inside the scope)."""
+    """The config's two Adam optimizers, as ``compile`` keywords (build inside the scope),
+    each with the config's ``lr_schedule`` (``learning_rate``)."""
     betas = dict(beta_1=config.beta_1, beta_2=config.beta_2)
     return dict(
-        d_optimizer=keras.optimizers.Adam(config.d_lr, name="d_adam", **betas),
-        g_optimizer=keras.optimizers.Adam(config.g_lr, name="g_adam", **betas),
+        d_optimizer=keras.optimizers.Adam(
+            learning_rate(config, config.d_lr), name="d_adam", **betas
+        ),
+        g_optimizer=keras.optimizers.Adam(
+            learning_rate(config, config.g_lr), name="g_adam", **betas
+        ),
     )
 
 

@@ -28,6 +28,7 @@ DATA = ("moving_mnist", "shapes")
 DATA_CHANNELS = {"moving_mnist": (1,), "shapes": (1, 3)}
 # Data sets that give class labels (for num_classes > 0), and how many classes.
 DATA_CLASSES = {"moving_mnist": 10, "shapes": 3}  # class of the first digit / shape
+LR_SCHEDULES = ("constant", "cosine", "onecycle")  # TrainConfig.lr_schedule
 # What a label is (``labels``): the class above, or the first digit's direction of motion
 # in ``data.DIRECTIONS`` compass sectors (built-in Moving MNIST; an action per clip).
 LABEL_KINDS = ("class", "direction")
@@ -70,6 +71,10 @@ class TrainConfig:
     d_lr: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
+    # Learning rate over the run's epochs * steps_per_epoch steps (LR_SCHEDULES): "constant";
+    # "cosine" (cosine decay to 0); "onecycle" (Smith & Topin 2019, OpenSTL's default:
+    # linear warm-up from lr/25 over 30% of the steps, then cosine decay to lr/25e4).
+    lr_schedule: str = "constant"
     ema_decay: float = 0.999
     batch_size: int = 32
     epochs: int = 20
@@ -98,6 +103,7 @@ class TrainConfig:
     # Flow-warped temporal term (translation, vid2vid): |y_t - warp(y_{t-1}, flow of source)|.
     flow_weight: float = 0.0
     flow_method: str = "spynet"  # the source's flow: "spynet" (shipped weights), "dis", "farneback"
+    dd_weight: float = 0.0  # prediction: TAU's differential divergence regularisation
     # The VAE family (svg_lp, tdvae; keras_vgan/variational.py): latent_dim is z per frame.
     kl_weight: float = 1e-4  # beta on the KL terms of the ELBO (SVG-LP's 1e-4)
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
@@ -267,6 +273,7 @@ def validate_config(config):
     for name in ("g_lr", "d_lr"):
         if not getattr(config, name) > 0:
             raise ValueError(f"{name}={getattr(config, name)!r} must be > 0")
+    _choice("lr_schedule", config.lr_schedule, LR_SCHEDULES)
     for name in ("gp_weight", "r1_gamma", "mask_l1", "cpu_budget_s"):
         if getattr(config, name) < 0:
             raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
@@ -280,7 +287,7 @@ def validate_config(config):
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
     if family.task:
-        for name in ("adv_weight", "l1_weight", "l2_weight", "temporal_weight"):
+        for name in ("adv_weight", "l1_weight", "l2_weight", "temporal_weight", "dd_weight"):
             if getattr(config, name) < 0:
                 raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
     family.check(config)  # the family's geometry (and task fields)

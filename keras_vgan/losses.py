@@ -22,6 +22,8 @@ Regularisers:
 * ``gradient_penalty``: WGAN-GP two-sided penalty on interpolates.
 * ``r1_penalty``: squared gradient norm on real data (Mescheder et al. 2018).
 * ``mask_sparsity``: L1 prior on the VGAN foreground mask (Vondrick et al. 2016).
+* ``differential_divergence``: TAU's differential divergence regularisation of a
+  predicted clip against its target (Tan et al. 2023).
 
 Notation: ``D(x)`` is a real logit, ``D(G(z))`` a fake logit, ``E`` the mean
 over all elements (the batch, for logits of shape ``[B]`` or ``[B, 1]``).
@@ -45,6 +47,7 @@ __all__ = [
     "gradient_penalty",
     "r1_penalty",
     "mask_sparsity",
+    "differential_divergence",
 ]
 
 
@@ -386,3 +389,54 @@ def mask_sparsity(mask):
         Scalar float32 penalty.
     """
     return tf.reduce_mean(tf.abs(_f32(mask)))
+
+
+DIVERGENCE_AXES = ("pixels", "time")
+
+
+def differential_divergence(prediction, target, tau=0.1, over="pixels"):
+    """TAU's differential divergence regularisation: motion must be distributed alike.
+
+    With frame differences ``dP_t = P_{t+1} - P_t`` and ``dY_t = Y_{t+1} - Y_t`` of a
+    prediction and its target ``[B, T, H, W, C]`` (on the [0, 1] scale, as in the
+    paper) and ``p = softmax(dP / tau)``, ``q = softmax(dY / tau)``::
+
+        L = mean over all elements of p * (log p - log q)
+
+    i.e. ``KL(p || q)`` summed over the softmax axis, divided by its length (the
+    mean of OpenSTL's ``diff_div_reg``, written with log-softmax instead of an
+    epsilon). 0 for clips of fewer than 3 frames (OpenSTL's rule) and when the
+    differences match up to a constant along the softmax axis.
+
+    Tan et al. 2023, "Temporal Attention Unit: Towards Efficient Spatiotemporal
+    Predictive Learning" (CVPR), eq. 8.
+
+    Args:
+        prediction, target: clips ``[B, T, H, W, C]`` of the same shape.
+        tau: the softmax temperature (0.1 in the paper).
+        over: the softmax axis: ``"pixels"`` (the flattened H, W, C of each
+            difference frame, as OpenSTL computes it) or ``"time"`` (the T - 1
+            differences of each pixel).
+
+    Returns:
+        Scalar float32 loss, >= 0.
+    """
+    if over not in DIVERGENCE_AXES:
+        raise ValueError(f"over={over!r} is not one of {', '.join(DIVERGENCE_AXES)}")
+    if not tau > 0:
+        raise ValueError(f"tau={tau!r} must be > 0")
+    p, y = _f32(prediction), _f32(target)
+    if p.shape.rank != 5 or p.shape != y.shape:
+        raise ValueError(
+            f"prediction {tuple(p.shape)} and target {tuple(y.shape)} must be clips of the "
+            "same shape [B, T, H, W, C]"
+        )
+    if p.shape[1] is not None and p.shape[1] <= 2:
+        return tf.constant(0.0)
+    b, t = tf.shape(p)[0], tf.shape(p)[1]
+    dp = tf.reshape(p[:, 1:] - p[:, :-1], [b, t - 1, -1])
+    dy = tf.reshape(y[:, 1:] - y[:, :-1], [b, t - 1, -1])
+    axis = -1 if over == "pixels" else 1
+    log_p = tf.nn.log_softmax(dp / tau, axis=axis)
+    log_q = tf.nn.log_softmax(dy / tau, axis=axis)
+    return tf.reduce_mean(tf.exp(log_p) * (log_p - log_q))

@@ -11,6 +11,11 @@ LeCun, "Deep multi-scale video prediction beyond mean square error" (ICLR
     L_G = adv_weight * adv_G(D(view(x, G(x))))
         + l1_weight * mean|G(x) - y| + l2_weight * mean (G(x) - y)^2
         + temporal_weight * mean|(G(x)_t - G(x)_{t-1}) - (y_t - y_{t-1})|
+        + dd_weight * differential_divergence(G(x), y)           (TAU, on [0, 1])
+
+With ``adv_weight=0`` the step is reconstruction alone: the discriminator is
+neither run nor trained (its compute is saved; ``d_loss`` and ``g_loss`` are not
+logged), as the predictors' papers train them.
 
 Contracts (the engine never knows which architecture it trains):
 
@@ -128,7 +133,7 @@ class VideoTaskGAN(TwoPlayerModel):
         self.condition = condition
         # === Trackers ===
         self._set_trackers(
-            ("d_loss", "g_loss", "l1", "l2", "temporal", "r1", "d_real", "d_fake"),
+            ("d_loss", "g_loss", "l1", "l2", "temporal", "dd", "r1", "d_real", "d_fake"),
             ("d_loss", "g_loss", "l1", "l2", "d_real", "d_fake"),
         )
         # The networks build themselves at construction (they know their shapes).
@@ -145,6 +150,7 @@ class VideoTaskGAN(TwoPlayerModel):
         l2_weight=0.0,
         temporal_weight=0.0,
         r1_gamma=0.0,
+        dd_weight=0.0,
         **kwargs,
     ):
         """Configures the losses.
@@ -154,12 +160,14 @@ class VideoTaskGAN(TwoPlayerModel):
                 beta_1=0.5) by default.
             loss: adversarial loss name, one of ``losses.ADVERSARIAL_LOSSES``.
             adv_weight: weight of the generator's adversarial loss (0 trains
-                the generator on reconstruction alone; the discriminator still
-                learns, so the logged ``g_loss`` stays meaningful).
+                the generator on reconstruction alone and skips the
+                discriminator: it is neither run nor trained).
             l1_weight, l2_weight: weights of the mean absolute and mean squared
                 reconstruction errors (on the [-1, 1] scale).
             temporal_weight: weight of ``temporal_difference_loss`` (translation).
             r1_gamma: R1 weight gamma on the real views (``gamma / 2 * R1``).
+            dd_weight: weight of TAU's differential divergence regularisation
+                (``losses.differential_divergence`` of the clips on [0, 1]).
             **kwargs: passed to ``keras.Model.compile``.
         """
         weights = dict(
@@ -168,12 +176,16 @@ class VideoTaskGAN(TwoPlayerModel):
             l2_weight=l2_weight,
             temporal_weight=temporal_weight,
             r1_gamma=r1_gamma,
+            dd_weight=dd_weight,
         )
         self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
-        active = ["d_loss", "g_loss", "l1", "l2"]
+        adversarial = bool(adv_weight)
+        active = ["d_loss", "g_loss"] if adversarial else []
+        active += ["l1", "l2"]
         active += ["temporal"] if temporal_weight else []
-        active += ["r1"] if r1_gamma else []
-        self._active = tuple(active + ["d_real", "d_fake"])
+        active += ["dd"] if dd_weight else []
+        active += ["r1"] if r1_gamma and adversarial else []
+        self._active = tuple(active + (["d_real", "d_fake"] if adversarial else []))
 
     # -------------------------------------------------------------- inference
     def call(self, inputs, training=False):
@@ -201,6 +213,10 @@ class VideoTaskGAN(TwoPlayerModel):
         inputs = tf.cast(inputs, tf.float32)
         real = tf.cast(real, tf.float32)
         logs = {}
+        if not self.adv_weight:  # reconstruction alone: no discriminator (Python-level)
+            self._generator_step(inputs, real, logs)
+            self._update_ema()
+            return self._results(logs)
 
         # --- discriminator phase
         fake = tf.stop_gradient(
@@ -222,25 +238,38 @@ class VideoTaskGAN(TwoPlayerModel):
         self.apply_scaled_gradients(tape, scaled, self.d_optimizer, d_vars)
 
         # --- generator phase
+        g_loss, fake_heads = self._generator_step(inputs, real, logs)
+        self._update_ema()
+
+        return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
+
+    def _generator_step(self, inputs, real, logs):
+        """One generator update (the adversarial term only with ``adv_weight``); fills
+        ``logs`` with the reconstruction terms; returns ``(g_loss, fake_heads)``."""
         g_vars = self.generator.trainable_variables
+        g_loss, fake_heads = None, None
         with tf.GradientTape() as tape:
             fake = tf.cast(video_of(self.generator(inputs, training=True)), tf.float32)
-            fake_heads = self._discriminate(fake, inputs)
-            g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
             err = fake - real
             l1 = tf.reduce_mean(tf.abs(err))
             l2 = tf.reduce_mean(tf.square(err))
-            total = self.adv_weight * g_loss + self.l1_weight * l1 + self.l2_weight * l2
+            total = self.l1_weight * l1 + self.l2_weight * l2
             logs.update(l1=l1, l2=l2)  # both logged whatever their weights
+            if self.adv_weight:
+                fake_heads = self._discriminate(fake, inputs)
+                g_loss = tf.add_n([self._g_loss_fn(f) for f in fake_heads])
+                total += self.adv_weight * g_loss
             if self.temporal_weight:
                 tc = temporal_difference_loss(fake, real)
                 total += self.temporal_weight * tc
                 logs["temporal"] = tc
+            if self.dd_weight:
+                dd = losses_lib.differential_divergence((fake + 1.0) / 2.0, (real + 1.0) / 2.0)
+                total += self.dd_weight * dd
+                logs["dd"] = dd
             scaled = self.scaled_loss(total, self.g_optimizer)
         self.apply_scaled_gradients(tape, scaled, self.g_optimizer, g_vars)
-        self._update_ema()
-
-        return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
+        return g_loss, fake_heads
 
     def test_step(self, data):
         """Reconstruction errors of the EMA generator (``evaluate`` / validation data)."""

@@ -19,6 +19,7 @@ from keras_vgan.models.prediction import (
     ConvLSTMPredictor,
     copy_last_frame,
 )
+from keras_vgan.models.simvp import ConvSC, SimVPPredictor, TAUPredictor, TranslatorBlock
 from keras_vgan.models.stylegan_v import StyleGANVDiscriminator, StyleGANVGenerator
 from keras_vgan.models.tgan import TemporalUpBlock, TGANDiscriminator, TGANGenerator
 from keras_vgan.models.translation import TranslationDiscriminator, TranslationGenerator
@@ -40,6 +41,10 @@ __all__ = [
     "ConvLSTMCell",
     "ConvLSTMPredictor",
     "copy_last_frame",
+    "ConvSC",
+    "SimVPPredictor",
+    "TAUPredictor",
+    "TranslatorBlock",
     "ConditionalVGANDiscriminator",
     "ConditionalVGANGenerator",
     "FrameDiscriminator",

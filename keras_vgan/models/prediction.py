@@ -27,22 +27,14 @@ from keras import ops
 
 from keras_vgan import registry
 from keras_vgan.layers.blocks import bounded, conv_levels, dcgan_init, encode_levels, leaky
-from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive, check_widths
+from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive
 from keras_vgan.layers.patchgan import ClipDiscriminator
-
-
-def copy_last_frame(context, frames):
-    """The copy-last-frame baseline: the last context frame repeated ``frames`` times.
-
-    Args:
-        context: ``[B, K, H, W, C]``.
-        frames: how many future frames.
-
-    Returns:
-        ``[B, frames, H, W, C]``.
-    """
-    last = context[:, -1:]
-    return ops.repeat(last, int(frames), axis=1)
+from keras_vgan.layers.predictors import (
+    PredictorBase,
+    check_context_frames,
+    copy_last_frame,
+    prediction_baselines,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -89,54 +81,17 @@ class ConvLSTMCell(keras.layers.Layer):
         return config
 
 
-class _Predictor(keras.Model):
-    """Shared config and checks of the predictors."""
+def _start_at_background(layer):
+    """The output layer's bias starts at the background level (-1) rather than grey (0):
+    most target pixels are background, and a grey start costs SSIM everywhere."""
+    layer.bias_initializer = keras.initializers.Constant(-1.0)
 
-    def _check(self, context_frames, target_frames, size, channels, widths):
-        check_positive(
-            context_frames=context_frames,
-            target_frames=target_frames,
-            channels=channels,
-        )
-        check_frame_size(size, len(check_widths(widths)))
 
-    def _check_context(self, context):
-        shape = tuple(context.shape[1:])
-        want = (self.size, self.size, self.channels)
-        if len(shape) != 4 or shape[1:] != want:
-            raise ValueError(
-                f"context has shape {tuple(context.shape)}; expected [B, K, {self.size}, "
-                f"{self.size}, {self.channels}]"
-            )
-
-    def _frames(self, frames):
-        frames = self.target_frames if frames is None else frames
-        check_positive(frames=frames)
-        return frames
-
-    def build(self, input_shape):
-        shape = (1, self.context_frames, self.size, self.size, self.channels)
-        self.call(keras.KerasTensor(shape))
-        self.built = True
-
-    def compute_output_spec(self, context, frames=None, training=False):
-        frames = self._frames(frames)
-        shape = (context.shape[0], frames, self.size, self.size, self.channels)
-        return keras.KerasTensor(shape)
-
-    @property
-    def serving_input_shape(self):
-        """``(K, H, W, C)`` of one context clip (for the export endpoints)."""
-        return (self.context_frames, self.size, self.size, self.channels)
+class _Predictor(PredictorBase):
+    """The predictors of this file: ``PredictorBase`` with encoder ``widths``."""
 
     def _base_config(self):
-        return dict(
-            context_frames=self.context_frames,
-            target_frames=self.target_frames,
-            size=self.size,
-            channels=self.channels,
-            widths=list(self.widths),
-        )
+        return dict(super()._base_config(), widths=list(self.widths))
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -188,6 +143,7 @@ class ConvLSTMPredictor(_Predictor):
         # Decoder level i (coarsest first) upsamples to encoder level len-2-i's size.
         out_widths = list(reversed(widths[:-1])) + [channels]
         self.decoder = conv_levels(out_widths, "dec", transpose=True)
+        _start_at_background(self.decoder[-1])
         self.build(None)
 
     def _encode(self, frame):
@@ -314,6 +270,7 @@ class Conv3DPredictor(_Predictor):
             )
             for i, w in enumerate(out_widths)
         ]
+        _start_at_background(self.decoder[-1])
         self.build(None)
 
     def _predict(self, x):
@@ -342,21 +299,10 @@ class Conv3DPredictor(_Predictor):
 
     def call(self, context, frames=None, training=False):
         self._check_context(context)
-        if context.shape[1] != self.context_frames:
-            raise ValueError(
-                f"context has {context.shape[1]} frames; this Conv3DPredictor reads "
-                f"context_frames={self.context_frames}"
-            )
+        self._check_context_length(context)
         frames = self._frames(frames)
-        x = ops.cast(context, self.compute_dtype)
-        outputs, have = [], 0
-        while have < frames:  # autoregressive roll-out past the trained horizon
-            y = self._predict(x)
-            outputs.append(y)
-            have += self.target_frames
-            x = ops.concatenate([x, y], axis=1)[:, -self.context_frames :]
-        out = ops.concatenate(outputs, axis=1) if len(outputs) > 1 else outputs[0]
-        return out[:, :frames]
+        # Past the trained horizon: predict again from the last K frames.
+        return self._roll_out(ops.cast(context, self.compute_dtype), frames, self._predict)
 
     def get_config(self):
         config = super().get_config()
@@ -379,10 +325,7 @@ __all__ = [
 # ============================================================ registration
 def _check_config(config):
     check_frame_size(config.size, config.depth)
-    if not 1 <= config.context_frames < config.frames:
-        raise ValueError(
-            f"context_frames={config.context_frames} must be in [1, frames={config.frames})"
-        )
+    check_context_frames(config)
 
 
 def _networks(config, predictor, **options):
@@ -398,21 +341,13 @@ def _networks(config, predictor, **options):
     return generator, discriminator
 
 
-def baselines(stride=None, scale=1):
-    """``copy_last_frame`` and ``blank`` (background, -1): ``fn(context, frames)``."""
-    return {
-        "copy_last_frame": copy_last_frame,
-        "blank": lambda x, frames: -ops.ones((ops.shape(x)[0], frames, *ops.shape(x)[2:])),
-    }
-
-
 _PREDICTION = dict(
     check=_check_config,
     serving=registry.Serving("frames", "predict"),
     d_norms=D_NORMS,
     task="prediction",
     condition="time",  # D judges context + future
-    baselines=baselines,
+    baselines=prediction_baselines,
 )
 registry.register(
     registry.ModelFamily(
