@@ -19,6 +19,8 @@ FAMILIES = (
     "mocogan",
     "predict_convlstm",
     "predict_conv3d",
+    "predict_simvp",
+    "predict_tau",
     "interpolate",
     "translate",
     "enhance",
