@@ -35,7 +35,8 @@ exactly the step one device takes with batch B. The noise of a step is drawn
 for the global batch from a counter-based (stateless) seed and each replica
 takes its slice, so the same holds for the noise and a resumed run continues
 the same noise stream (the counter is the optimizer's step). Logged values are
-the unscaled means.
+the unscaled means. A replica's rows of the global batch are rows
+``[r b, (r + 1) b)`` (``distribute.distribute_dataset``), the rows of its noise.
 """
 
 import keras

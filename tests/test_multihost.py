@@ -267,14 +267,17 @@ def max_difference(run_a, run_b, steps):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """One-device runs of 2 epochs x 2 steps: unconditional and class-conditional."""
-    root = tmp_path_factory.mktemp("reference")
-    return {
-        "plain": one_device([*TINY, "--epochs", "2", "--run-name", "ref"], root),
-        "labels": one_device(
-            [*TINY, "--epochs", "2", "--data", "shapes", "--num-classes", "3", "--run-name",
-             "ref_labels"], root),
-    }  # fmt: skip
+    """``kind -> run dir`` of one-device runs of 2 epochs x 2 steps (each made once)."""
+    root, runs = tmp_path_factory.mktemp("reference"), {}
+    extra = {"plain": [], "labels": ["--data", "shapes", "--num-classes", "3"]}
+
+    def run(kind):
+        if kind not in runs:
+            args = [*TINY, *extra[kind], "--epochs", "2", "--run-name", f"ref_{kind}"]
+            runs[kind] = one_device(args, root)
+        return runs[kind]
+
+    return run
 
 
 @pytest.mark.slow
@@ -294,7 +297,7 @@ def test_two_workers_write_one_run_and_end_with_the_one_device_weights(kind, ref
         assert os.path.exists(os.path.join(run_dir, name)), name
     state = TrainingCheckpoint.latest(os.path.join(run_dir, "checkpoints"))
     assert os.path.basename(state) == "ckpt-000000004"
-    diff = max_difference(run_dir, reference[kind], steps=4)
+    diff = max_difference(run_dir, reference(kind), steps=4)
     print(f"\n2 workers vs 1 device ({kind}): max |weight difference| {diff:.2e}, {seconds:.0f} s")
     assert diff < 1e-5
 
@@ -306,7 +309,7 @@ def test_a_run_resumes_across_cluster_sizes(reference, tmp_path):
     run_a = _run_dir(outs[0])
     assert _run_dir(outs[1]) == run_a
     _finish([_start(["--resume", run_a, "--epochs", "2", "--strategy", "one_device", "--quiet"])])
-    diff_a = max_difference(run_a, reference["plain"], steps=4)
+    diff_a = max_difference(run_a, reference("plain"), steps=4)
     # 1 device for an epoch, then 2 workers (both read the chief's checkpoint).
     run_b = one_device([*TINY, "--epochs", "1", "--run-name", "b"], tmp_path)
     ports = free_ports(2)
@@ -316,7 +319,7 @@ def test_a_run_resumes_across_cluster_sizes(reference, tmp_path):
         for i in range(2)
     ]  # fmt: skip
     _finish(procs)
-    diff_b = max_difference(run_b, reference["plain"], steps=4)
+    diff_b = max_difference(run_b, reference("plain"), steps=4)
     print(f"\nresumed 2 workers -> 1 device: {diff_a:.2e}; 1 device -> 2 workers: {diff_b:.2e}")
     assert diff_a < 1e-5 and diff_b < 1e-5
     state = TrainingCheckpoint.latest(os.path.join(run_b, "checkpoints"))
