@@ -29,6 +29,12 @@ def test_every_preset_validates_and_builds(name):
         assert tuple(gan(inputs).shape) == tuple(targets.shape)  # the generator fits its data
         return
     assert gan.generator.frames == config.frames and gan.generator.size == config.size
+    if config.sparse_frames:  # sparse-frame presets: (frames, timestamps[, labels]) batches
+        frames, times = batch[:2]
+        k = config.sparse_frames
+        assert frames.shape == (2, k, config.size, config.size, config.channels)
+        assert times.shape == (2, k) and gan.timed
+        return
     if config.num_classes:  # conditional presets: (clips, labels) batches
         batch, labels = batch
         assert labels.shape == (2,) and gan.conditional
