@@ -96,7 +96,7 @@ def run_one(model, args):
     net = vae.ema_generator
     steps_noise = net.noise_steps(net.target_frames)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)  # static Python loops
     def predict(x, noise):
         return vae.generate(x, noise=noise)
 
@@ -113,7 +113,7 @@ def run_one(model, args):
     # Unconditional samples vs real held-out clips (16 frames of 32x32 for the metric).
     latent = vae.latent_dim
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)  # static Python loops
     def uncond(z):
         return vae.generate(z)
 

@@ -24,6 +24,8 @@ FAMILIES = (
     "interpolate",
     "translate",
     "enhance",
+    "svg_lp",
+    "tdvae",
 )
 TASK_ENDPOINTS = {
     "prediction": "predict",
@@ -42,6 +44,8 @@ def test_every_family_is_registered_once_with_what_the_toolkit_needs():
             assert registry._BY_GENERATOR[cls] is family
         if family.task is None:  # a GAN sampled from noise
             assert family.serving == registry.NOISE and family.baselines is None
+        elif family.build_model is not None:  # its own engine: the VAE family
+            assert family.task in pairs.TASKS and family.serving.inputs in endpoints.BUILDERS
         else:
             assert family.task in pairs.TASKS and family.condition in tasks.VIEWS
             assert family.serving == registry.Serving("frames", TASK_ENDPOINTS[family.task])
