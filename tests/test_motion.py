@@ -234,17 +234,26 @@ def test_flow_warp_loss_known_answer():
     assert float(flow_warp_loss(clip, np.zeros_like(back))) > 0.01
 
 
-@pytest.mark.parametrize("method", ["dis", "spynet"])
-def test_flow_translation_trains_and_round_trips(method, tmp_path):
-    config = _tiny("translate", frames=4, flow_weight=1.0, flow_method=method)
+def test_flow_translation_trains():
+    config = _tiny("translate", frames=4, flow_weight=1.0, flow_method="dis")
     config_lib.validate_config(config)
     gan = builders.build_gan(config)
     assert isinstance(gan, FlowTranslationGAN) and gan.flow_weight == 1.0
+    before = [v.numpy().copy() for v in gan.generator.trainable_variables]
     history = gan.fit(builders.build_train_dataset(config).take(2), epochs=1, verbose=0)
-    assert np.isfinite(history.history["flow_warp"][-1])
-    if method == "dis":
-        x, _ = next(iter(builders.build_train_dataset(config)))
-        loaded = run_serialization_test(gan, tmp_path, np.asarray(x))
-        assert loaded.flow_method == "dis"
+    assert np.isfinite(history.history["flow_warp"][-1]) and history.history["flow_warp"][-1] > 0
+    after = gan.generator.trainable_variables
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, after, strict=True))
     plain = builders.build_gan(dataclasses.replace(config, flow_weight=0.0))
     assert not isinstance(plain, FlowTranslationGAN)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["farneback", "spynet"])
+def test_flow_translation_round_trip(method, tmp_path):
+    config = _tiny("translate", frames=4, flow_weight=0.5, flow_method=method)
+    gan = builders.build_gan(config)
+    gan.fit(builders.build_train_dataset(config).take(1), epochs=1, verbose=0)
+    x, _ = next(iter(builders.build_train_dataset(config)))
+    loaded = run_serialization_test(gan, tmp_path, np.asarray(x))
+    assert loaded.flow_method == method and loaded.flow_weight == 0.5

@@ -4,7 +4,8 @@
 
 Batches mix built-in Moving MNIST (``split="train"`` digits) and bouncing shapes (RGB),
 64x64, each clip's consecutive frame pairs with their exact forward flow
-(``return_flow=True``). The loss is the end-point error summed over the pyramid (each
+(``return_flow=True``), randomly cropped to ``--crop`` pixels (32: the motion of the
+64x64 data at a quarter of the cost; the network is fully convolutional). The loss is the end-point error summed over the pyramid (each
 level against the truth average-pooled to its size, values scaled with it), Adam 1e-3.
 Training stops after ``--cpu-seconds`` of process CPU time (all threads), so the result
 does not depend on how busy the machine is; the weights go to ``--out`` (default: the
@@ -22,8 +23,9 @@ SIZE = 64
 FRAMES = 3  # clips of 3 frames: 2 pairs each
 
 
-def training_batches(batch_clips=8, seed=0):
-    """``(pairs [N, 2, 64, 64, 3], flow [N, 64, 64, 2])``: half MNIST (grey to 3), half shapes."""
+def training_batches(batch_clips=8, seed=0, crop=SIZE):
+    """``(pairs [N, 2, crop, crop, 3], flow [N, crop, crop, 2])``: half MNIST (grey to 3),
+    half shapes, each pair cropped at a random place (stateless, from ``seed``)."""
     import tensorflow as tf
 
     from keras_vgan.data.moving_mnist import moving_mnist
@@ -38,7 +40,18 @@ def training_batches(batch_clips=8, seed=0):
         (xa, fa), (xb, fb) = a, b
         x = tf.concat([tf.repeat(xa, 3, axis=-1), xb], axis=0)
         f = tf.concat([fa, fb], axis=0)
-        return clip_pairs(x), tf.reshape(f, (-1, SIZE, SIZE, 2))
+        pairs, flow = clip_pairs(x), tf.reshape(f, (-1, SIZE, SIZE, 2))
+        if crop == SIZE:
+            return pairs, flow
+        # One crop per pair: pair and flow stacked along channels, cropped together.
+        n = tf.shape(flow)[0]
+        frames = tf.reshape(tf.transpose(pairs, [0, 2, 3, 1, 4]), (n, SIZE, SIZE, 6))
+        both = tf.concat([frames, flow], axis=-1)  # [n, H, W, 2 * 3 + 2]
+        corners = tf.random.uniform((n, 2), 0, SIZE - crop + 1, tf.int32)
+        both = tf.map_fn(lambda a: tf.slice(a[0], [a[1][0], a[1][1], 0], [crop, crop, 8]),
+                         (both, corners), fn_output_signature=tf.float32)  # fmt: skip
+        pairs = tf.transpose(tf.reshape(both[..., :6], (n, crop, crop, 2, 3)), [0, 3, 1, 2, 4])
+        return pairs, both[..., 6:]
 
     return tf.data.Dataset.zip(digits, shapes).map(to_pairs).prefetch(2)
 
@@ -67,6 +80,7 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="weights file (.weights.h5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--crop", type=int, default=32, help="training crop (32; 64: none)")
     args = parser.parse_args(argv)
 
     import keras
@@ -75,6 +89,7 @@ def main(argv=None):
     from keras_vgan.motion.spynet import WEIGHTS, SPyNet
 
     keras.utils.set_random_seed(args.seed)
+    tf.random.set_seed(args.seed)
     model = SPyNet(name="spynet")
     optimizer = keras.optimizers.Adam(args.lr)
 
@@ -89,7 +104,7 @@ def main(argv=None):
         return loss, epe
 
     start = time.process_time()
-    for i, (pairs, truth) in enumerate(training_batches(seed=args.seed)):
+    for i, (pairs, truth) in enumerate(training_batches(seed=args.seed, crop=args.crop)):
         loss, epe = step(pairs, truth)
         used = time.process_time() - start
         if i % 50 == 0:
