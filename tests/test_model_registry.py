@@ -17,6 +17,7 @@ FAMILIES = (
     "frame_gan",
     "tgan",
     "mocogan",
+    "stylegan_v",
     "predict_convlstm",
     "predict_conv3d",
     "predict_simvp",
@@ -42,8 +43,9 @@ def test_every_family_is_registered_once_with_what_the_toolkit_needs():
         assert family.generators and callable(family.build) and callable(family.check)
         for cls in family.generators:
             assert registry._BY_GENERATOR[cls] is family
-        if family.task is None:  # a GAN sampled from noise
-            assert family.serving == registry.NOISE and family.baselines is None
+        if family.task is None:  # a GAN sampled from noise (at any times: timed_noise)
+            assert family.serving in (registry.NOISE, registry.Serving("timed_noise"))
+            assert family.baselines is None and family.serving.inputs in endpoints.BUILDERS
         elif family.build_model is not None:  # its own engine: the VAE family
             assert family.task in pairs.TASKS and family.serving.inputs in endpoints.BUILDERS
         else:
