@@ -788,7 +788,8 @@ class StyleGANVGenerator(keras.Model):
         self, z, labels=None, training=False, frames=None, timestamps=None, motion_seed=0
     ):
         if timestamps is not None:
-            n = timestamps.shape[-1]
+            n = np.shape(timestamps)[-1] if not hasattr(timestamps, "shape") else None
+            n = timestamps.shape[-1] if n is None else n
         else:
             n = self.frames if frames is None else frames
         return keras.KerasTensor((z.shape[0], n, self.size, self.size, self.channels))
