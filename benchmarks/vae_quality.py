@@ -51,7 +51,7 @@ from keras_vgan.metrics.reconstruction import (  # noqa: E402
 from keras_vgan.variational import prediction_noise  # noqa: E402
 
 MODELS = ("svg_lp", "tdvae")
-COLUMNS = ("mse", "ssim", "psnr", "offline_fd", "steps", "train_cpu_s")
+COLUMNS = ("mse", "ssim", "psnr", "offline_fd", "steps", "cpu_s")
 
 
 def config_of(model, args):
@@ -126,7 +126,7 @@ def run_one(model, args):
     real = real_clips(args.size, args.fd_clips, config.seed + 2000, "test")
     fd = offline_metrics(real, fake)["offline_fd"]
     for row in rows.values():
-        row.update(offline_fd=fd, steps=steps, train_cpu_s=train_cpu)
+        row.update(offline_fd=fd, steps=steps, cpu_s=train_cpu)
     result = dict(
         model=model,
         rows=rows,
@@ -159,6 +159,8 @@ def report(out):
             continue
         with open(path) as f:
             r = json.load(f)
+        for row in r["rows"].values():
+            row.setdefault("cpu_s", row.get("train_cpu_s"))  # files of the first version
         rows.update(r["rows"])
         per_step[r["model"]] = r["per_step"]
     if os.path.exists(base):
