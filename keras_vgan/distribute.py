@@ -374,6 +374,16 @@ def _rows(start, count):
     )
 
 
+def check_global_batch(strategy, batch_size):
+    """ClusterError unless the global ``batch_size`` splits evenly over the replicas."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ClusterError(
+            f"batch_size={batch_size} must be a multiple of the {replicas} replicas in sync "
+            "(the global batch is split evenly)"
+        )
+
+
 def distribute_dataset(strategy, make_dataset, batch_size):
     """Global batches sharded by position: replica ``r`` gets rows ``[r b, (r + 1) b)``.
 
@@ -398,14 +408,9 @@ def distribute_dataset(strategy, make_dataset, batch_size):
     Raises:
         ClusterError: ``batch_size`` is not a multiple of the replicas in sync.
     """
-    replicas = strategy.num_replicas_in_sync
-    if replicas == 1:
+    if strategy.num_replicas_in_sync == 1:
         return make_dataset()
-    if batch_size % replicas:
-        raise ClusterError(
-            f"batch_size={batch_size} must be a multiple of the {replicas} replicas in sync "
-            "(the global batch is split evenly)"
-        )
+    check_global_batch(strategy, batch_size)
 
     def dataset_fn(context):
         per_replica = context.get_per_replica_batch_size(batch_size)

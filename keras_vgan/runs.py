@@ -49,7 +49,13 @@ from keras_vgan.callbacks import (
     global_step,
 )
 from keras_vgan.config import TrainConfig, validate_config
-from keras_vgan.distribute import ClusterError, distribute_dataset, get_strategy, is_chief
+from keras_vgan.distribute import (
+    ClusterError,
+    check_global_batch,
+    distribute_dataset,
+    get_strategy,
+    is_chief,
+)
 from keras_vgan.runtime import write_runtime
 
 
@@ -170,6 +176,7 @@ def train(config, run_dir, resume=False, verbose="auto", devices=None, data=None
         data = validate_config(config)  # opens and probes the data, once
     if strategy is None:
         strategy = get_strategy(config.strategy, devices=devices)
+    check_global_batch(strategy, config.batch_size)  # before anything is written
     if not is_chief(strategy):
         return _train(config, run_dir, resume, verbose, data, strategy, write=False)
     with run_lock(run_dir):
@@ -273,9 +280,10 @@ def _check_same_start(strategy, epoch, step):
     (the values are all equal iff ``n * sum(v**2) == sum(v)**2``).
     """
     local = tf.constant([1, epoch, step, epoch * epoch, step * step], tf.float64)
-    n, e, s, e2, s2 = strategy.reduce(
-        "SUM", strategy.run(lambda: tf.identity(local)), axis=None
-    ).numpy()
+    total = tf.function(
+        lambda: strategy.reduce("SUM", strategy.run(lambda: tf.identity(local)), axis=None)
+    )
+    n, e, s, e2, s2 = total().numpy()
     if n * e2 != e * e or n * s2 != s * s:
         raise ClusterError(
             f"the workers resumed from different checkpoints (this one at epoch {epoch}, "

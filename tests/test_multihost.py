@@ -216,7 +216,7 @@ def _start(args, tf_config_value=None):
     )
 
 
-def _finish(procs, timeout=400):
+def _finish(procs, timeout=900):  # generous: 2 shared cores under load
     outs = []
     for p in procs:
         try:
@@ -333,12 +333,12 @@ def test_a_missing_peer_is_a_one_line_error_within_the_timeout(index, tmp_path):
     start = time.monotonic()
     proc = _start([*TINY, "--strategy", "multi_worker", "--cluster-timeout", "3",
                    "--logdir", str(tmp_path)], tf_config(ports, index))  # fmt: skip
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=300)  # a hang fails here
     assert proc.returncode == 2, err
     other = 1 - index
     assert err.strip().splitlines() == [
         f"{PROG}no answer within 3 s from worker {other} (127.0.0.1:{ports[other]}); start "
         "every task of TF_CONFIG (or raise --cluster-timeout)"
     ]
-    assert time.monotonic() - start < 90
+    assert time.monotonic() - start < 300  # TensorFlow's import and 3 s, not a hang
     assert not list(tmp_path.iterdir())
