@@ -41,7 +41,7 @@ def main(argv=None):
 
     from keras_vgan import motion, runtime
 
-    print(runtime.format_runtime())
+    print("\n".join(runtime.format_runtime()))
     net = motion.spynet(pretrained=True)
     methods = {
         "zero flow": lambda x: np.zeros(x.shape[:1] + (x.shape[1] - 1,) + x.shape[2:4] + (2,)),

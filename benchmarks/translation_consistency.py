@@ -105,7 +105,7 @@ def main(argv=None):
             train(args.workdir, name, args.budget_cpu_s, args.train_seed, extra)
     from keras_vgan import runtime
 
-    print(runtime.format_runtime())
+    print("\n".join(runtime.format_runtime()))
     rows = evaluate(args.workdir, list(runs), args.clips)
     print(f"{PRESET}, {args.budget_cpu_s:.0f} CPU-s each, training seed {args.train_seed}, "
           f"flow run: --flow-weight {args.flow_weight} --flow-method {args.flow_method}; "
