@@ -20,6 +20,7 @@ from keras_vgan import motion
 from keras_vgan.config import DATA, open_data
 from keras_vgan.data import pairs
 from keras_vgan.engine import VideoGAN
+from keras_vgan.layers.frames import DualDiscriminator
 from keras_vgan.motion.consistency import FlowTranslationGAN
 from keras_vgan.tasks import VideoTaskGAN
 from keras_vgan.variational import VideoVAE  # noqa: F401  (the VAE families' engine)
@@ -30,15 +31,30 @@ def build_networks(config):
 
     With ``d_motion`` the family's discriminator is built for the clip's channels plus
     the motion's (``motion.motion_channels``) and wrapped in ``motion.MotionDiscriminator``,
-    which joins them: every video GAN family gets the option from its own ``build``.
+    which joins them; with ``d_frames`` a frame discriminator is added next to it
+    (``layers.frames.DualDiscriminator``): every video GAN family gets both options
+    from its own ``build``.
     """
-    networks = config.family.build(config)
-    if not config.d_motion:
-        return networks
-    wide = motion.motion_channels(config.channels, config.d_motion)
-    _, discriminator = config.family.build(dataclasses.replace(config, channels=wide))
-    wrapped = motion.MotionDiscriminator(discriminator, config.d_motion, name="motion_d")
-    return networks[0], wrapped
+    generator, discriminator = config.family.build(config)
+    if config.d_motion:
+        wide = motion.motion_channels(config.channels, config.d_motion)
+        _, discriminator = config.family.build(dataclasses.replace(config, channels=wide))
+        discriminator = motion.MotionDiscriminator(
+            discriminator, config.d_motion, name="motion_d"
+        )
+    if config.d_frames:  # outermost: the frame discriminator sees the clip's own frames
+        discriminator = DualDiscriminator(
+            discriminator,
+            frames=config.frames,
+            size=config.size,
+            channels=config.channels,
+            widths=config.widths(finest_first=True),
+            norm=config.d_norm,
+            image_frames=config.d_frames,
+            seed=config.seed,
+            name="dual_d",
+        )
+    return generator, discriminator
 
 
 def learning_rate(config, lr):
@@ -219,8 +235,6 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
         stride=config.key_stride or None,
         degrade=config.degrade,
     )
-    if labels:
-        return _labelled_pairs(config, batch_size, seed, split, num_clips, start_index)
     if labels:
         return _labelled_pairs(config, batch_size, seed, split, num_clips, start_index)
     if config.data in DATA:

@@ -62,6 +62,9 @@ class TrainConfig:
     # Motion as extra D input channels (video GANs; keras_vgan.motion.MotionDiscriminator):
     # "" (off), "diff" (frame differences) or "flow" (the shipped SPyNet's flow).
     d_motion: str = ""
+    # A frame discriminator on d_frames sampled frames per clip next to the video one
+    # (DVD-GAN's spatial D; keras_vgan.layers.frames.DualDiscriminator); 0: none.
+    d_frames: int = 0
     d_steps: int = 1
     # Sparse-frame training (families with timestamps, e.g. stylegan_v): K frames per clip
     # and their times, drawn from clips of max_frame_distance + 1 frames (0: of frames).
@@ -282,6 +285,7 @@ def validate_config(config):
             raise ValueError(f"{name}={getattr(config, name)!r} must be in [0, 1)")
     _check_eval(config)
     _check_motion(config)
+    _check_frame_discriminator(config)
     _check_sparse(config)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
@@ -360,6 +364,21 @@ def _check_sparse(config):
             f"max_frame_distance={config.max_frame_distance} must be >= sparse_frames - 1 "
             f"= {k - 1} (K distinct frames within it)"
         )
+
+
+def _check_frame_discriminator(config):
+    """``d_frames``: 0, or 1..frames for a video GAN trained on whole clips."""
+    _check_int("d_frames", config.d_frames, 0)
+    if not config.d_frames:
+        return
+    family = config.family
+    if family.task or family.build_model is not None or config.sparse_frames:
+        raise ValueError(
+            f"d_frames={config.d_frames} needs a video GAN family trained on whole clips "
+            f"(engine.VideoGAN, sparse_frames=0); model={config.model!r} is not one"
+        )
+    if config.d_frames > config.frames:
+        raise ValueError(f"d_frames={config.d_frames} must be <= frames={config.frames}")
 
 
 def _check_motion(config):

@@ -31,7 +31,6 @@ place of the paper's auxiliary classifier.
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -50,6 +49,7 @@ from keras_vgan.layers.conditioning import (
     labels_vector,
 )
 from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
+from keras_vgan.layers.frames import frame_sampler_calls, sample_frames
 from keras_vgan.models.common import clip_keywords, register_noise_gan
 
 
@@ -250,14 +250,7 @@ class MoCoGANDiscriminator(keras.Model):
             else None
         )
         # === Randomness ===
-        self.sampler_calls = self.add_weight(
-            shape=(),
-            initializer="zeros",
-            dtype="int64",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="frame_sampler_calls",
-        )
+        self.sampler_calls = frame_sampler_calls(self)
         self.build((None, frames, size, size, channels))
 
     def build(self, input_shape):
@@ -272,19 +265,7 @@ class MoCoGANDiscriminator(keras.Model):
         return self.image_frames or self.frames
 
     def _sample_frames(self, video, training):
-        k = self.judged_frames
-        if k == self.frames:
-            return video
-        if training:
-            seed = tf.stack([tf.constant(self.seed, tf.int64), self.sampler_calls.value])
-            self.sampler_calls.assign_add(1)
-            shape = tf.stack([tf.shape(video)[0], k])
-            index = tf.random.stateless_uniform(
-                shape, seed=seed, minval=0, maxval=self.frames, dtype=tf.int32
-            )
-            return tf.gather(video, index, axis=1, batch_dims=1)  # [B, k, H, W, C]
-        index = np.round(np.linspace(0, self.frames - 1, k)).astype("int32")
-        return ops.take(video, index, axis=1)
+        return sample_frames(video, self.judged_frames, self.seed, self.sampler_calls, training)
 
     def call(self, video, labels=None, training=False):
         video = ops.cast(video, self.compute_dtype)
