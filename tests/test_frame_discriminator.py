@@ -2,11 +2,11 @@
 
 import dataclasses
 
+import helpers
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import helpers
 from keras_vgan import builders, presets
 from keras_vgan.config import validate_config
 from keras_vgan.layers.frames import DualDiscriminator, sample_frames
