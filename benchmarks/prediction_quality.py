@@ -300,7 +300,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.report:
         return 0 if report(args.report) else 1
-    if args.threads:  # on a crowded machine one thread wastes no CPU time waiting on another
+    if args.threads:  # CPU-s per step barely change; a 1-thread process gets less of a busy CPU
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

@@ -62,8 +62,12 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
     ``rows`` maps the model and each baseline to ``{metric: mean}``; ``per_step``
     maps them to ``{metric: [T]}``. A stochastic model (one with ``predict_samples``,
     the VAE family) gives two rows, ``<model> best-of-N`` and ``<model> mean-of-N``,
-    of ``samples`` futures per context (default 10).
+    of ``samples`` futures per context (default 10). The model's first row also holds
+    OpenSTL's cost figures: ``params`` (the generator's parameters) and ``clips_per_s``
+    (inference on one held-out batch, wall clock, after a warm-up call).
     """
+    import time
+
     import keras
     import numpy as np
 
@@ -157,6 +161,13 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
         rows[name] = metrics.result()
         per_step[name] = metrics.per_step()
     first = next(iter(rows))
+    if not stochastic:
+        x = held_out[0][0]
+        model.generate(x, **kwargs)  # traced: the timing is of inference alone
+        start = time.perf_counter()
+        np.asarray(model.generate(x, **kwargs))
+        rows[first]["clips_per_s"] = len(x) / (time.perf_counter() - start)
+    rows[first]["params"] = int(model.ema_generator.count_params())
     title = (
         f"{task}: {config.model} on {config.data} ({rows[first]['clips']} held-out "
         f"clips, seed {seed}); MSE/MAE per frame summed over pixels on [0, 1]"
@@ -187,6 +198,11 @@ def main(argv=None):
         return parser.fail(str(e))
     print(format_table(rows, title=title))
     model = next(iter(rows))
+    speed = rows[model].get("clips_per_s")
+    print(
+        f"{model}: {rows[model]['params']:,} generator parameters"
+        + (f", {speed:.1f} clips/s inference" if speed else "")
+    )
     print(f"\nper time step ({model}):")
     print(format_per_step(per_step[model], metrics=("mse", "mae", "ssim", "psnr")))
     return 0
