@@ -115,6 +115,8 @@ def build_gan(config):
                 dict(flow_method=config.flow_method),
                 dict(flow_weight=config.flow_weight),
             )
+        if config.dd_weight:  # prediction: TAU's differential divergence term
+            weights["dd_weight"] = config.dd_weight
         gan = engine(
             generator,
             discriminator,
