@@ -285,7 +285,7 @@ def main(argv=None):
     table = {**MODELS, **variants}
     models = [m for m in args.models.split(",") if m] + list(variants)
     unknown = [m for m in models if m not in table]
-    if unknown:
+    if unknown and args.train:  # evaluation reads any finished run of WORKDIR by name
         raise SystemExit(f"--models: unknown {unknown}; known: {', '.join(table)}")
     if args.train:
         train_all(args.workdir, args.budget_cpu_s, models, table, args.train_seed)
