@@ -116,7 +116,7 @@ def test_differential_divergence_known_answers():
 
 
 # ------------------------------------------------------------------- training
-def test_reconstruction_alone_skips_the_discriminator_and_logs_the_divergence():
+def test_reconstruction_alone_skips_the_discriminator_and_round_trips(tmp_path):
     gan = task_gan(TAUPredictor, seed=1)
     gan.compile(adv_weight=0.0, l1_weight=0.0, l2_weight=1.0, dd_weight=0.1)
     x, y = pairs("prediction", n=4, context_frames=K)
@@ -128,16 +128,11 @@ def test_reconstruction_alone_skips_the_discriminator_and_logs_the_divergence():
     assert sum(moved) > 0.9 * len(moved)  # (all of them: the overfit test's 120 steps)
     assert not any(changed(d0, gan.discriminator.weights))  # neither run nor trained
     assert int(gan.d_optimizer.iterations) == 0 and int(gan.g_optimizer.iterations) == 3
-
-
-def test_round_trip_keeps_outputs_compile_settings_and_roll_out(tmp_path):
-    gan = task_gan(TAUPredictor)
-    gan.compile(l2_weight=1.0, adv_weight=0.0, dd_weight=0.1)
-    x, _ = pairs("prediction", n=2, context_frames=K)
-    loaded = run_serialization_test(gan, tmp_path, x)
+    # The trained engine survives a .keras round trip: outputs, compile settings, roll-out.
+    loaded = run_serialization_test(gan, tmp_path, x[:2])
     assert loaded.get_compile_config()["dd_weight"] == 0.1
     np.testing.assert_array_equal(
-        np.asarray(loaded.generate(x, frames=5)), np.asarray(gan.generate(x, frames=5))
+        np.asarray(loaded.generate(x[:2], frames=5)), np.asarray(gan.generate(x[:2], frames=5))
     )
 
 
