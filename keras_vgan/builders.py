@@ -39,9 +39,7 @@ def build_networks(config):
     if config.d_motion:
         wide = motion.motion_channels(config.channels, config.d_motion)
         _, discriminator = config.family.build(dataclasses.replace(config, channels=wide))
-        discriminator = motion.MotionDiscriminator(
-            discriminator, config.d_motion, name="motion_d"
-        )
+        discriminator = motion.MotionDiscriminator(discriminator, config.d_motion, name="motion_d")
     if config.d_frames:  # outermost: the frame discriminator sees the clip's own frames
         discriminator = DualDiscriminator(
             discriminator,
