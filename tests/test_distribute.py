@@ -25,6 +25,9 @@ def free_ports(n):
     return ports
 
 
+@pytest.mark.slow  # 30 s; the 2-worker program runs of test_multihost.py (slow) cover it end to end,
+# and the default run keeps the in-process replica slicing (test_multihost.py) and mirrored
+# equivalence (test_engine.py)
 def test_two_workers_take_the_same_step_as_one_device(tmp_path):
     ports = ",".join(map(str, free_ports(2)))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE), TF_CPP_MIN_LOG_LEVEL="3")

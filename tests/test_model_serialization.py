@@ -14,6 +14,7 @@ import pytest
 
 import keras_vgan.layers
 import keras_vgan.models
+from keras_vgan.models import VGANDiscriminator
 from tests.helpers import run_serialization_test
 
 CLIP = dict(frames=4, size=16, channels=1)
@@ -133,7 +134,67 @@ MODEL_CASES = [
         _uniform(2, 4, 16, 16, 4),
         {},
     ),
-]
+    (
+        "DualDiscriminator",
+        dict(
+            discriminator=VGANDiscriminator(widths=(8, 16), **CLIP),
+            widths=(4, 8),
+            image_frames=2,
+            **CLIP,
+        ),
+        _uniform(2, 4, 16, 16, 1),
+        {},
+    ),
+    (
+        "StyleGANVGenerator",
+        dict(
+            content_dim=8,
+            motion_dim=8,
+            w_dim=16,
+            widths=(16, 16, 8),
+            motion_z_distance=2,
+            time_features=8,
+            **CLIP,
+        ),
+        _normal(2, 64),  # latent_dim: content 8 + motion codes of the anchors
+        dict(timestamps=np.array([[0.0, 1.5, 3.0], [0.0, 2.0, 7.0]], "float32")),
+    ),
+    (
+        "StyleGANVDiscriminator",
+        dict(frames=3, size=16, channels=1, widths=(8, 16, 16), mbstd_group=2, time_features=4,
+             max_distance=3, num_classes=3),
+        _uniform(2, 3, 16, 16, 1),
+        dict(labels=LABELS, timestamps=np.array([[0.0, 1.0, 3.0], [0.0, 2.0, 3.0]], "float32")),
+    ),
+    (
+        "SimVPPredictor",
+        dict(context_frames=2, target_frames=2, size=16, hid_s=4, hid_t=8, n_s=2, n_t=2,
+             kernel_size=5),
+        _uniform(2, 2, 16, 16, 1),
+        {},
+    ),
+    (
+        "TAUPredictor",
+        dict(context_frames=2, target_frames=2, size=16, hid_s=4, hid_t=8, n_s=2, n_t=2,
+             kernel_size=5),
+        _uniform(2, 2, 16, 16, 1),
+        {},
+    ),
+    (
+        "SVGLP",
+        dict(context_frames=2, target_frames=2, size=16, channels=1, widths=(4, 8), z_dim=2,
+             g_dim=8, rnn_size=8),
+        _uniform(2, 2, 16, 16, 1),
+        {},
+    ),
+    (
+        "TDVAE",
+        dict(context_frames=2, target_frames=2, size=16, channels=1, widths=(4, 8), z_dim=2,
+             rnn_size=8, max_jump=2),
+        _uniform(2, 2, 16, 16, 1),
+        {},
+    ),
+]  # fmt: skip
 
 # (registered class name, constructor kwargs, positional call inputs).
 LAYER_CASES = [
@@ -152,6 +213,19 @@ LAYER_CASES = [
     ("TemporalUpBlock", dict(filters=8, norm="batch"), (_uniform(2, 2, 8),)),
     ("ConvLSTMCell", dict(filters=4),
      (_uniform(2, 4, 4, 3), (_uniform(2, 4, 4, 4, seed=1), _uniform(2, 4, 4, 4, seed=2)))),
+    ("ConvSC", dict(filters=4, sampling="none"), (_uniform(2, 8, 8, 3),)),
+    ("TranslatorBlock", dict(dim=8, kind="tau", kernel_size=5, reduction=4),
+     (_uniform(2, 4, 4, 8),)),
+    ("EqualizedConv", dict(filters=4), (_uniform(2, 8, 8, 3),)),
+    ("EqualizedDense", dict(units=4), (_uniform(2, 6),)),
+    ("ModulatedConv2D", dict(filters=4, resolution=4), (_uniform(2, 4, 4, 3), _uniform(2, 5))),
+    ("MotionEncoder", dict(motion_dim=4, time_features=4, distance=2),
+     (_normal(2, 5, 4), np.array([[0.0, 1.0, 2.5, 3.0]] * 2, "float32"))),
+    ("SynthesisNetwork", dict(size=16, channels=1, widths=(8, 8, 4)), (_normal(2, 6),)),
+    ("FrameEncoder", dict(widths=(4, 8), dim=6), (_uniform(2, 16, 16, 1),)),
+    ("FrameDecoder", dict(size=16, channels=1, widths=(4, 8), skip=False), (_normal(2, 6),)),
+    ("LSTMStack", dict(units=4, output_dim=3, layers=1),
+     (_uniform(2, 5), [(_uniform(2, 4, seed=1), _uniform(2, 4, seed=2))])),
 ]  # fmt: skip
 
 
