@@ -142,6 +142,7 @@ def test_tfds_with_no_element_long_enough_ends_with_one_error(tiny_tfds):
         data.TFDSVideos(NAME, data_dir=tiny_tfds, split="test")
 
 
+@pytest.mark.slow  # 24 s; the TFDS clip path, labels and class names are in the default run
 def test_training_program_trains_a_conditional_model_from_labelled_tfds(tiny_tfds, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT, TFDS_DATA_DIR=tiny_tfds)
     args = ["--preset", "quick", "--frames", "4", "--size", "16", "--depth", "2", "--width", "4",

@@ -138,7 +138,12 @@ def test_reconstruction_alone_skips_the_discriminator_and_round_trips(tmp_path):
 
 @pytest.mark.parametrize(
     "cls,dd_weight",
-    [(SimVPPredictor, 0.0), pytest.param(TAUPredictor, 0.1, marks=pytest.mark.slow)],
+    # Both slow (12 s each): the predictor contracts of the default run are the
+    # reconstruction-only step, round trip, roll-out and export tests above and below.
+    [
+        pytest.param(SimVPPredictor, 0.0, marks=pytest.mark.slow),
+        pytest.param(TAUPredictor, 0.1, marks=pytest.mark.slow),
+    ],
 )
 def test_overfits_a_handful_of_clips_below_what_ignoring_the_context_allows(cls, dd_weight):
     keras.utils.set_random_seed(0)

@@ -102,6 +102,7 @@ TINY = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # the paired-folder program run below keeps the program path in the default run
 def test_training_program_trains_the_preset_and_evaluation_prints_the_table(tmp_path, capsys):
     from keras_vgan import presets, runs
     from training import evaluate_tasks
