@@ -7,6 +7,7 @@ that VGAN, TGAN, MoCoGAN and the frame baseline have in common.
 
 from keras_vgan import registry
 from keras_vgan.layers.checks import D_NORMS, check_geometry
+from keras_vgan.layers.predictors import prediction_baselines
 
 
 def clip_keywords(config):
@@ -41,4 +42,17 @@ def register_noise_gan(name, build, generators, d_norms=D_NORMS):
             d_norms=d_norms,
             num_classes=True,
         )
+    )
+
+
+def prediction_family(check):
+    """The ``ModelFamily`` fields every video predictor shares (context -> future frames,
+    a ``predict`` endpoint, the copy-last-frame and blank baselines), with its ``check``."""
+    return dict(
+        check=check,
+        serving=registry.Serving("frames", "predict"),
+        d_norms=D_NORMS,
+        task="prediction",
+        condition="time",  # D judges context + future
+        baselines=prediction_baselines,
     )

@@ -27,14 +27,14 @@ from keras import ops
 
 from keras_vgan import registry
 from keras_vgan.layers.blocks import bounded, conv_levels, dcgan_init, encode_levels, leaky
-from keras_vgan.layers.checks import D_NORMS, check_frame_size, check_positive
+from keras_vgan.layers.checks import check_frame_size, check_positive
 from keras_vgan.layers.patchgan import ClipDiscriminator
 from keras_vgan.layers.predictors import (
     PredictorBase,
     check_context_frames,
     copy_last_frame,
-    prediction_baselines,
 )
+from keras_vgan.models.common import prediction_family
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -341,14 +341,7 @@ def _networks(config, predictor, **options):
     return generator, discriminator
 
 
-_PREDICTION = dict(
-    check=_check_config,
-    serving=registry.Serving("frames", "predict"),
-    d_norms=D_NORMS,
-    task="prediction",
-    condition="time",  # D judges context + future
-    baselines=prediction_baselines,
-)
+_PREDICTION = prediction_family(_check_config)
 registry.register(
     registry.ModelFamily(
         name="predict_convlstm",
