@@ -22,6 +22,7 @@ from keras_vgan.data import pairs
 from keras_vgan.engine import VideoGAN
 from keras_vgan.layers.frames import DualDiscriminator
 from keras_vgan.motion.consistency import FlowTranslationGAN
+from keras_vgan.pixel_models import VideoPixelModel  # noqa: F401  (the VPN's engine)
 from keras_vgan.tasks import VideoTaskGAN
 from keras_vgan.variational import VideoVAE  # noqa: F401  (the VAE families' engine)
 

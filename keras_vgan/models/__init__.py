@@ -30,6 +30,7 @@ from keras_vgan.models.vgan import (
     VGANDiscriminator,
     VGANGenerator,
 )
+from keras_vgan.models.vpn import VideoPixelNetwork
 
 __all__ = [
     "ClipDiscriminator",
@@ -63,6 +64,7 @@ __all__ = [
     "VGANDiscriminator",
     "VGANGenerator",
     "VideoEncoder",
+    "VideoPixelNetwork",
     "SVGLP",
     "TDVAE",
     "check_geometry",
