@@ -51,6 +51,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_vgan import builders, presets, video_io  # noqa: E402
+from keras_vgan.callbacks import CPUBudget  # noqa: E402
 from keras_vgan.metrics.reconstruction import evaluate_predictor, format_table  # noqa: E402
 from keras_vgan.tasks import task_baselines  # noqa: E402
 
@@ -58,26 +59,6 @@ MODELS = ("predict_simvp", "predict_tau", "predict_convlstm", "predict_conv3d")
 METRICS = ("mse", "mae", "ssim", "psnr")
 HIGHER = {"ssim", "psnr"}
 CALIBRATION_STEPS = 6
-
-
-class CPUBudget(keras.callbacks.Callback):
-    """Stops training once the process has used ``seconds`` of CPU time since ``start``;
-    records the CPU time at the end of every step."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = float(seconds)
-        self.start = time.process_time()
-        self.marks = []
-
-    @property
-    def steps(self):
-        return len(self.marks)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.marks.append(time.process_time())
-        if self.marks[-1] - self.start >= self.seconds:
-            self.model.stop_training = True
 
 
 def config_of(spec, size, seed):

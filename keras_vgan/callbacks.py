@@ -592,15 +592,23 @@ class CPUBudget(keras.callbacks.Callback):
         self.seconds = float(seconds)
         self.start = None
         self.exhausted = False
+        self.marks = []  # CPU time at the end of every step: per-step costs for benchmarks
+
+    @property
+    def steps(self):
+        """Training steps run since training began."""
+        return len(self.marks)
 
     def on_train_begin(self, logs=None):
         self.start = time.process_time()
+        self.marks = []
 
     def used(self):
         """CPU seconds used since training began (0 before it began)."""
         return 0.0 if self.start is None else time.process_time() - self.start
 
     def on_train_batch_end(self, batch, logs=None):
+        self.marks.append(time.process_time())
         if self.used() >= self.seconds:
             self.exhausted = True
             self.model.stop_training = True

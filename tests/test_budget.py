@@ -33,6 +33,8 @@ def test_a_budget_it_does_not_reach_changes_nothing():
     gan.fit(ds, epochs=2, steps_per_epoch=2, callbacks=[budget], verbose=0)
     assert not budget.exhausted
     assert int(gan.g_optimizer.iterations.numpy()) == 4
+    assert budget.steps == 4  # one CPU-time mark per step, non-decreasing, after the start
+    assert budget.start <= budget.marks[0] and budget.marks == sorted(budget.marks)
 
 
 @pytest.mark.parametrize("seconds", [0, -1.0])
