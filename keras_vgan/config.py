@@ -112,6 +112,13 @@ class TrainConfig:
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
     max_jump: int = 4  # tdvae: the longest jump t -> t + delta trained
     labels: str = "class"  # num_classes > 0: "class" (digit / shape) or "direction" (of motion)
+    # The token models (maskgit, videogpt; keras_vgan/token_models.py): a transformer of
+    # width dims and depth blocks over the codes of a trained VQ-VAE (a vqvae run).
+    tokenizer: str = ""  # the vqvae run directory (or its .keras file) whose codes are modelled
+    heads: int = 4  # attention heads (width must be a multiple)
+    decode_steps: int = 8  # maskgit: iterative decoding steps
+    top_k: int = 0  # sampling: draw among the k most likely tokens (0: all)
+    temperature: float = 1.0  # sampling: divides the logits (0: the argmax)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
