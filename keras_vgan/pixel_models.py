@@ -34,7 +34,8 @@ import keras
 import tensorflow as tf
 
 from keras_vgan.engine import GenerativeModel
-from keras_vgan.models.vpn import LEVELS, normal_cdf, to_levels
+from keras_vgan.layers.sampling import check_sampling, uniforms_from_normal
+from keras_vgan.models.vpn import to_levels
 from keras_vgan.variational import prediction_noise, unpack_vae_batch
 
 LOGS = ("loss", "nll_frame", "bits_dim")
@@ -57,7 +58,7 @@ class VideoPixelModel(GenerativeModel):
         ema_decay: decay of the moving average of the weights (0: none).
         seed: base seed (the noise of ``generate(num=...)`` and of ``predict``).
         conditional: batches carry a class label per clip.
-        temperature: default sampling temperature (> 0).
+        temperature: default sampling temperature (0: the argmax).
         top_k: default top-k of sampling (0: the full softmax; 1: greedy).
     """
 
@@ -69,8 +70,9 @@ class VideoPixelModel(GenerativeModel):
         self.conditional = bool(conditional)
         if self.conditional and not getattr(generator, "num_classes", 0):
             raise ValueError("conditional=True needs a generator with num_classes > 0")
-        self.temperature = check_temperature(temperature)
-        self.top_k = check_top_k(top_k)
+        check_sampling(top_k, temperature)
+        self.temperature = float(temperature)
+        self.top_k = top_k
         self.condition = "time"  # samples show the context before the future
         self._set_trackers(LOGS, LOGS)
         self._samplers = {}
@@ -128,6 +130,29 @@ class VideoPixelModel(GenerativeModel):
         per_pixel = pixel_nll(net(clips, labels=self._cycled(labels, tf.shape(clips)[0])), clips)
         return tf.reduce_sum(per_pixel[:, from_frame:], axis=[2, 3])
 
+    def held_out_nll(self, batches):
+        """The prediction protocol's likelihood over held-out ``(context, future)`` pairs
+        (``((context, labels), future)`` when conditional), EMA weights: nats per future
+        frame given the context, and bits per dimension; ``{"nll_frame", "bits_dim",
+        "nll_clips"}`` (what ``training.evaluate_tasks`` reports)."""
+        total, frames, clips = 0.0, 0, 0
+        net = self.ema_generator
+        for x, y in batches:
+            context, labels = x if isinstance(x, (tuple, list)) else (x, None)
+            clip = tf.concat([tf.cast(context, tf.float32), tf.cast(y, tf.float32)], axis=1)
+            per_frame = self.nll(clip, labels=labels, from_frame=context.shape[1])
+            total += float(tf.reduce_sum(per_frame))
+            frames += int(per_frame.shape[0] * per_frame.shape[1])
+            clips += int(per_frame.shape[0])
+        if not frames:
+            raise ValueError("held-out batches are empty: no frames to score")
+        nats = total / frames
+        return {
+            "nll_frame": nats,
+            "bits_dim": nats / (net.size * net.size * net.channels * math.log(2.0)),
+            "nll_clips": clips,
+        }
+
     # -------------------------------------------------------------- sampling
     def _net(self, use_ema):
         return self.ema_generator if use_ema else self.generator
@@ -147,7 +172,7 @@ class VideoPixelModel(GenerativeModel):
     def _sample(self, net, context, normals, labels, temperature, top_k):
         """``net.sample`` at ``u = Phi(normals)``, traced once per setting when eager (a
         Python loop over 256 pixel steps per frame would run op by op)."""
-        uniforms = tf.clip_by_value(normal_cdf(normals), 0.0, 1.0 - 1e-7)
+        uniforms = uniforms_from_normal(normals)
         if not tf.executing_eagerly():  # inside a traced graph (an export) already
             return net.sample(context, uniforms, labels, temperature, top_k)
         key = (id(net), context is None, float(temperature), int(top_k))
@@ -178,8 +203,9 @@ class VideoPixelModel(GenerativeModel):
             temperature, top_k: sampling settings (default: the engine's).
         """
         net = self._net(use_ema)
-        temperature = self.temperature if temperature is None else check_temperature(temperature)
-        top_k = self.top_k if top_k is None else check_top_k(top_k)
+        temperature = self.temperature if temperature is None else temperature
+        top_k = self.top_k if top_k is None else top_k
+        check_sampling(top_k, temperature)
         if inputs is not None and len(inputs.shape) == 5:
             context = tf.cast(inputs, tf.float32)
             horizon = net.target_frames if frames is None else int(frames)
@@ -211,8 +237,9 @@ class VideoPixelModel(GenerativeModel):
         if not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
         outs = [
-            self.generate(context, labels=labels, seed=seed, use_ema=use_ema, frames=frames,
-                          sample=s)  # fmt: skip
+            self.generate(
+                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
+            )  # fmt: skip
             for s in range(num_samples)
         ]
         return tf.stack(outs, axis=1)
@@ -225,45 +252,6 @@ class VideoPixelModel(GenerativeModel):
         return config
 
 
-def check_temperature(value):
-    """``value`` as a float > 0; one-line ValueError naming ``temperature`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"temperature={value!r} must be a number > 0")
-    if not math.isfinite(value):
-        raise ValueError(f"temperature={value!r} must be a finite number > 0")
-    return float(value)
-
-
-def check_top_k(value):
-    """``value`` as an int in [0, 256]; one-line ValueError naming ``top_k`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= LEVELS:
-        raise ValueError(f"top_k={value!r} must be an integer in [0, {LEVELS}] (0: no filter)")
-    return value
-
-
-def held_out_nll(model, batches):
-    """The prediction protocol's likelihood over held-out ``(context, future)`` pairs
-    (``((context, labels), future)`` when conditional): nats per future frame given the
-    context, and bits per dimension; ``{"nll_frame", "bits_dim", "nll_clips"}``."""
-    total, frames, clips = 0.0, 0, 0
-    net = model.ema_generator
-    for x, y in batches:
-        context, labels = x if isinstance(x, (tuple, list)) else (x, None)
-        clip = tf.concat([tf.cast(context, tf.float32), tf.cast(y, tf.float32)], axis=1)
-        per_frame = model.nll(clip, labels=labels, from_frame=context.shape[1])
-        total += float(tf.reduce_sum(per_frame))
-        frames += int(per_frame.shape[0] * per_frame.shape[1])
-        clips += int(per_frame.shape[0])
-    if not frames:
-        raise ValueError("held-out batches are empty: no frames to score")
-    nats = total / frames
-    return {
-        "nll_frame": nats,
-        "bits_dim": nats / (net.size * net.size * net.channels * math.log(2.0)),
-        "nll_clips": clips,
-    }
-
-
 def build_pixel_model(config, networks):
     """A compiled ``VideoPixelModel`` of a checked VPN config and its ``(network, None)``."""
     net = networks[0] if isinstance(networks, (tuple, list)) else networks
@@ -272,6 +260,8 @@ def build_pixel_model(config, networks):
         ema_decay=config.ema_decay,
         seed=config.seed,
         conditional=config.num_classes > 0,
+        temperature=config.temperature,
+        top_k=config.top_k,
         name=f"{config.model}_pixel",
     )
     model.compile(

@@ -77,6 +77,24 @@ _VAE_COMMON = dict(
 )
 _SHAPES = dict(data="shapes", channels=3)
 _TDVAE = dict(latent_dim=8, rnn_size=128, max_jump=4, kl_weight=1e-3)
+# Shared by the VPN presets (model="vpn"; greyscale only).
+_VPN = dict(
+    data="moving_mnist",
+    frames=20,
+    context_frames=10,
+    size=16,
+    channels=1,
+    width=32,
+    depth=3,
+    g_lr=1e-3,
+    beta_1=0.9,
+    ema_decay=0.99,
+    mask_l1=0.0,
+    batch_size=8,
+    epochs=20,
+    steps_per_epoch=200,
+    num_samples=4,
+)
 
 PRESETS = {
     # About five minutes on a 2-core CPU: small clips, small network.
@@ -287,6 +305,10 @@ PRESETS = {
     # TD-VAE: z 8, belief LSTM 128, jumps of 1..4 frames.
     "tdvae_moving_mnist": TrainConfig(model="tdvae", **{**_VAE_COMMON, **_TDVAE}),
     "tdvae_shapes": TrainConfig(model="tdvae", **{**_VAE_COMMON, **_SHAPES, **_TDVAE}),
+    # Video Pixel Network (keras_vgan/models/vpn.py): 256-way softmax per pixel, 16x16
+    # greyscale, 10 -> 10; width 32, 3 causal encoder and 3 gated decoder blocks.
+    "vpn_moving_mnist": TrainConfig(model="vpn", **_VPN),
+    "vpn_shapes": TrainConfig(model="vpn", **{**_VPN, "data": "shapes"}),
 }
 
 

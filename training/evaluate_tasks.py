@@ -168,6 +168,8 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
         np.asarray(model.generate(x, **kwargs))
         rows[first]["clips_per_s"] = len(x) / (time.perf_counter() - start)
     rows[first]["params"] = int(model.ema_generator.count_params())
+    if hasattr(model, "held_out_nll"):  # likelihood models (vpn): nats per future frame
+        rows[first].update(model.held_out_nll(held_out))
     title = (
         f"{task}: {config.model} on {config.data} ({rows[first]['clips']} held-out "
         f"clips, seed {seed}); MSE/MAE per frame summed over pixels on [0, 1]"
@@ -203,6 +205,10 @@ def main(argv=None):
         f"{model}: {rows[model]['params']:,} generator parameters"
         + (f", {speed:.1f} clips/s inference" if speed else "")
     )
+    if "nll_frame" in rows[model]:
+        r = rows[model]
+        print(f"{model}: NLL {r['nll_frame']:.2f} nats/frame ({r['bits_dim']:.4f} bits/dim) of "
+              f"the future given the context, {r['nll_clips']} held-out clips")  # fmt: skip
     print(f"\nper time step ({model}):")
     print(format_per_step(per_step[model], metrics=("mse", "mae", "ssim", "psnr")))
     return 0

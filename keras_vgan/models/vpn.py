@@ -28,14 +28,13 @@ Sampling (``VideoPixelNetwork.sample``) is frame by frame, pixel by pixel in ras
 two nested ``tf.while_loop`` s of a fixed number of steps (frames x ``H * W``), so an
 exported graph holds the whole loop. Each pixel is drawn by inverting the CDF of its
 (temperature-scaled, top-k filtered) softmax at a given uniform number, so a sample is a
-pure function of its noise: the same in eager code and in every export format, and
-served from standard normal noise like the other families (``u = Phi(z)``).
+pure function of its noise (``layers.sampling.sample_categorical``): the same in eager
+code and in every export format, and served from standard normal noise like the other
+families (``u = Phi(z)``).
 
 The network computes logits only; the cross-entropy and its nats / bits figures are the
 engine's (``keras_vgan.pixel_models.VideoPixelModel``).
 """
-
-import math
 
 import keras
 import numpy as np
@@ -46,6 +45,7 @@ from keras_vgan import registry
 from keras_vgan.layers.checks import check_positive
 from keras_vgan.layers.conditioning import check_num_classes, label_embedding, labels_vector
 from keras_vgan.layers.predictors import prediction_baselines
+from keras_vgan.layers.sampling import check_sampling, sample_categorical
 
 LEVELS = 256  # uint8 pixel values: a 256-way softmax per pixel
 MASK_TYPES = ("A", "B")
@@ -62,49 +62,6 @@ def to_levels(clips):
 def from_levels(levels):
     """int 0..255 -> float32 in [-1, 1] (the data path's ``p / 127.5 - 1``)."""
     return tf.cast(levels, tf.float32) * (2.0 / 255.0) - 1.0
-
-
-def normal_cdf(z):
-    """``Phi(z)``, the standard normal CDF, from basic ops only (Abramowitz & Stegun
-    7.1.26 for erf, |error| < 1.5e-7): ``tf.math.erf`` is no LiteRT builtin, and the
-    same arithmetic everywhere keeps eager and exported samples equal."""
-    z = tf.cast(z, tf.float32)
-    x = tf.abs(z) / math.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))  # fmt: skip
-    erf = 1.0 - poly * tf.exp(-x * x)
-    return 0.5 * (1.0 + tf.sign(z) * erf)
-
-
-def filter_logits(logits, temperature=1.0, top_k=0):
-    """Logits ``[..., L]`` divided by ``temperature`` with all but the ``top_k`` largest
-    set to -inf (``top_k`` 0: all kept; ties go to the lower index, as ``argmax``).
-
-    ``temperature`` and ``top_k`` may be Python numbers or scalar tensors (a served
-    graph's inputs); a tensor ``top_k <= 0`` keeps every value."""
-    logits = tf.cast(logits, tf.float32) / tf.cast(temperature, tf.float32)
-    if isinstance(top_k, int) and top_k <= 0:
-        return logits
-    levels = logits.shape[-1]
-    k = tf.cast(top_k, tf.int32)
-    k = tf.where(k <= 0, levels, tf.minimum(k, levels))
-    _, order = tf.math.top_k(logits, k=levels)  # sorted, stable: ties keep index order
-    kept = tf.cast(tf.range(levels) < k, tf.float32)  # rank r is kept if r < k
-    mask = tf.reduce_sum(tf.one_hot(order, levels) * kept[:, None], axis=-2)
-    return tf.where(mask > 0, logits, tf.fill(tf.shape(logits), -np.inf))
-
-
-def inverse_cdf_sample(logits, uniform, temperature=1.0, top_k=0):
-    """One categorical draw per row of ``logits`` ``[B, L]`` at ``uniform`` ``[B]`` in
-    [0, 1): the smallest index whose CDF exceeds ``uniform`` (int32 ``[B]``).
-
-    A class of zero probability (filtered out by ``top_k``) is never drawn; with
-    ``top_k=1`` the draw is the ``argmax`` whatever the uniform number."""
-    probs = tf.nn.softmax(filter_logits(logits, temperature, top_k), axis=-1)
-    cdf = tf.cumsum(probs, axis=-1)
-    u = tf.cast(uniform, tf.float32)[:, None] * cdf[:, -1:]  # below the total, whatever rounding
-    index = tf.reduce_sum(tf.cast(cdf <= u, tf.int32), axis=-1)
-    return tf.minimum(index, probs.shape[-1] - 1)
 
 
 # ------------------------------------------------------------------------ layers
@@ -274,9 +231,7 @@ class VideoPixelNetwork(keras.Model):
         self.first_kernel = first_kernel
         self.num_classes = check_num_classes(num_classes)
         self.encoder_in = keras.layers.Conv3D(width, (1, 3, 3), padding="same", name="encoder_in")
-        self.encoder = [
-            CausalTimeBlock(width, 2**i, name=f"encoder_{i}") for i in range(blocks)
-        ]
+        self.encoder = [CausalTimeBlock(width, 2**i, name=f"encoder_{i}") for i in range(blocks)]
         self.embed = label_embedding(num_classes, width) if num_classes else None
         self.decoder_in = MaskedConv2D(width, first_kernel, "A", name="decoder_in")
         self.decoder_context = keras.layers.Dense(width, use_bias=False, name="decoder_context")
@@ -360,8 +315,9 @@ class VideoPixelNetwork(keras.Model):
             uniforms: ``[B, N, H * W]`` in [0, 1): the draw of each pixel of the ``N``
                 frames to sample.
             labels: int ``[B]`` of a conditional network.
-            temperature: > 0, divides the logits.
+            temperature: divides the logits (0: the argmax).
             top_k: draw among the ``top_k`` most likely values (0: all; 1: the argmax).
+            (``layers.sampling.sample_categorical``: Python numbers.)
 
         Returns:
             ``[B, N, H, W, 1]`` in [-1, 1] (quantised to the 256 levels).
@@ -383,8 +339,8 @@ class VideoPixelNetwork(keras.Model):
 
             def pixel_step(i, frame):
                 logits = tf.reshape(self.decode(frame, ctx_t), [b, hw, LEVELS])
-                drawn = inverse_cdf_sample(
-                    tf.gather(logits, i, axis=1), uniforms[:, t, i], temperature, top_k
+                drawn = sample_categorical(
+                    tf.gather(logits, i, axis=1), uniforms[:, t, i], top_k, temperature
                 )
                 at = tf.reshape(tf.one_hot(i, hw), [1, s, s, 1])  # pixel i alone
                 return i + 1, frame + at * (from_levels(drawn)[:, None, None, None] - frame)
@@ -415,8 +371,10 @@ class VideoPixelNetwork(keras.Model):
 
 # -------------------------------------------------------------- registration
 def check_config(config):
-    """The VPN family's fields: greyscale, context frames, widths; one-line ValueError."""
+    """The VPN family's fields: greyscale, context frames, widths, sampling; one-line
+    ValueError."""
     check_positive(size=config.size, width=config.width, depth=config.depth)
+    check_sampling(config.top_k, config.temperature)
     if config.channels != 1:
         raise ValueError(f"channels={config.channels}: model='vpn' models greyscale frames (1)")
     if not 1 <= config.context_frames < config.frames:
