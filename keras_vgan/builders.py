@@ -173,6 +173,8 @@ def build_train_dataset(config, start_step=0, data=None):
         start_step: resume the stream at this training step.
         data: the ``RunData`` of ``config.validate_config`` (opened here if None).
     """
+    if config.family.train_data is not None:  # e.g. (clips_a, clips_b) of two domains
+        return config.family.train_data(config, start_step=start_step, data=data)
     if config.family.task:
         # (inputs, targets); (context, future, labels) for a conditional VAE
         return build_task_pairs(

@@ -112,6 +112,20 @@ class TrainConfig:
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
     max_jump: int = 4  # tdvae: the longest jump t -> t + delta trained
     labels: str = "class"  # num_classes > 0: "class" (digit / shape) or "direction" (of motion)
+    # Unpaired translation (recycle_gan; keras_vgan/unpaired.py): domain B is data_b (a path),
+    # or domain A's built-in clips drawn independently and restyled (data.unpaired.STYLES).
+    data_b: str = ""
+    domain_b: str = "thick"  # the built-in domain B's style, e.g. "thick", "invert", "thick+colour"
+    recycle_weight: float = 10.0  # |x_{t+1} - G_BA(P_B(G_AB(x_{t-1}), G_AB(x_t)))| (both ways)
+    recurrent_weight: float = 10.0  # |x_{t+1} - P_A(x_{t-1}, x_t)| (each domain's predictor)
+    cycle_weight: float = 0.0  # CycleGAN's |x - G_BA(G_AB(x))| (optional)
+    # The video tokenizer (vqvae; keras_vgan/tokenizer.py): latent_dim is the code vector's
+    # size, depth the /2 levels of the frame, width the finest level's channels.
+    codebook_size: int = 512  # K codes
+    temporal_stride: int = 2  # time shrinks by it (a power of two, <= 2**depth)
+    commitment_weight: float = 0.25  # beta of the commitment loss ||z - sg(e)||^2
+    codebook_decay: float = 0.99  # decay of the codebook's EMA (counts and sums)
+    dead_code_steps: int = 100  # codes unused this many steps restart at encoder outputs
     # The token models (maskgit, videogpt; keras_vgan/token_models.py): a transformer of
     # width dims and depth blocks over the codes of a trained VQ-VAE (a vqvae run).
     tokenizer: str = ""  # the vqvae run directory (or its .keras file) whose codes are modelled
@@ -166,11 +180,13 @@ class RunData:
         source: the ``ClipSource`` of data on disk (``data`` a path or ``tfds:NAME``);
             None for the built-in sets and paired folders.
         paired: a task's paired folder: ``(inputs_source, targets_source)``, else None.
+        source_b: the second domain of an unpaired family (``data_b``), else None.
     """
 
     config: TrainConfig
     source: object = None
     paired: tuple | None = None
+    source_b: object = None  # an unpaired family's domain B on disk (``--data-b``), else None
 
     @property
     def class_names(self):
@@ -183,6 +199,8 @@ def open_data(config):
     Built-in data needs no opening. A path with nothing readable raises, each
     bad file is a warning line.
     """
+    if config.family.open_data is not None:  # e.g. two unpaired domains
+        return RunData(config, **config.family.open_data(config))
     if config.data in DATA:
         return RunData(config)
     task = config.family.task

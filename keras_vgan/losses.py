@@ -25,6 +25,13 @@ Regularisers:
 * ``differential_divergence``: TAU's differential divergence regularisation of a
   predicted clip against its target (Tan et al. 2023).
 
+Unpaired video translation (Recycle-GAN, Bansal et al. 2018; ``keras_vgan.unpaired``):
+
+* ``cycle_loss``: CycleGAN's cycle consistency ``E |x - G_BA(G_AB(x))|``.
+* ``recurrent_loss``: a temporal predictor's error ``E |x_{t+1} - P(x_{t-1}, x_t)|``.
+* ``recycle_loss``: the error of the cycle through the other domain's predictor,
+  ``E |x_{t+1} - G_BA(P_B(G_AB(x_{t-1}), G_AB(x_t)))|``.
+
 Notation: ``D(x)`` is a real logit, ``D(G(z))`` a fake logit, ``E`` the mean
 over all elements (the batch, for logits of shape ``[B]`` or ``[B, 1]``).
 """
@@ -48,6 +55,9 @@ __all__ = [
     "r1_penalty",
     "mask_sparsity",
     "differential_divergence",
+    "cycle_loss",
+    "recurrent_loss",
+    "recycle_loss",
 ]
 
 
@@ -440,3 +450,87 @@ def differential_divergence(prediction, target, tau=0.1, over="pixels"):
     log_p = tf.nn.log_softmax(dp / tau, axis=axis)
     log_q = tf.nn.log_softmax(dy / tau, axis=axis)
     return tf.reduce_mean(tf.exp(log_p) * (log_p - log_q))
+
+
+# ------------------------------------------------------ unpaired video translation
+# Bansal, Ma, Ramanan & Sheikh, "Recycle-GAN: Unsupervised Video Retargeting" (ECCV
+# 2018). The paper writes the recurrent and recycle terms as squared norms; its
+# released code (and CycleGAN's cycle term) uses the L1 distance, as here. A predictor
+# ``P`` maps a clip ``[B, T, H, W, C]`` to its next frames ``[B, T - 2, H, W, C]``:
+# output ``t - 1`` is the prediction of frame ``t + 1`` from frames ``t - 1`` and ``t``.
+
+
+def _clips(x, name, min_frames=1):
+    x = _f32(x)
+    if x.shape.rank != 5 or (x.shape[1] is not None and x.shape[1] < min_frames):
+        raise ValueError(
+            f"{name} has shape {tuple(x.shape)}; expected clips [B, T, H, W, C] with "
+            f"T >= {min_frames}"
+        )
+    return x
+
+
+def _same_shape(a, b, what):
+    if a.shape != b.shape:
+        raise ValueError(f"{what} has shape {tuple(b.shape)}; expected {tuple(a.shape)}")
+
+
+def cycle_loss(real, reconstructed):
+    """CycleGAN's cycle-consistency loss (Zhu et al. 2017): ``E |x - G_BA(G_AB(x))|``.
+
+    Args:
+        real: clips (or any tensor) ``x``.
+        reconstructed: ``G_BA(G_AB(x))``, the same shape.
+
+    Returns:
+        Scalar float32 mean absolute error, >= 0.
+    """
+    real, reconstructed = _f32(real), _f32(reconstructed)
+    _same_shape(real, reconstructed, "reconstructed")
+    return tf.reduce_mean(tf.abs(real - reconstructed))
+
+
+def recurrent_loss(clips, predictor):
+    """Recycle-GAN's recurrent loss: ``E_t |x_{t+1} - P(x_{t-1}, x_t)|`` over
+    ``t = 1 .. T - 2`` (a temporal predictor of one domain on its own clips).
+
+    Args:
+        clips: ``[B, T, H, W, C]``, ``T >= 3``.
+        predictor: ``clips -> [B, T - 2, H, W, C]``, the next frame of every pair
+            (module note above).
+
+    Returns:
+        Scalar float32 mean absolute error, >= 0.
+    """
+    x = _clips(clips, "clips", 3)
+    predicted = _f32(predictor(x))
+    _same_shape(x[:, 2:], predicted, "the predictor's output")
+    return tf.reduce_mean(tf.abs(x[:, 2:] - predicted))
+
+
+def recycle_loss(real, translated, predictor, back):
+    """Recycle-GAN's recycle loss: ``E_t |x_{t+1} - G_BA(P_B(G_AB(x_{t-1}), G_AB(x_t)))|``.
+
+    Domain A's clip is translated to B, B's predictor extrapolates it one frame per
+    pair, and the prediction is translated back: it must land on A's true next frame,
+    which ties the two generators to the motion of each domain (space *and* time).
+
+    Args:
+        real: domain A clips ``x`` ``[B, T, H, W, C]``, ``T >= 3``.
+        translated: ``G_AB(x)`` ``[B, T, H, W, C']``.
+        predictor: domain B's predictor ``P_B``: ``clips -> [B, T - 2, ...]``.
+        back: ``G_BA``: clips of domain B -> clips of domain A.
+
+    Returns:
+        Scalar float32 mean absolute error, >= 0.
+    """
+    x = _clips(real, "real", 3)
+    y = _clips(translated, "translated", 3)
+    if y.shape[:2] != x.shape[:2]:
+        raise ValueError(
+            f"translated has shape {tuple(y.shape)}; expected the batch and frames of real "
+            f"{tuple(x.shape)}"
+        )
+    recycled = _f32(back(predictor(y)))
+    _same_shape(x[:, 2:], recycled, "the recycled clip")
+    return tf.reduce_mean(tf.abs(x[:, 2:] - recycled))

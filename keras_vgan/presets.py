@@ -76,7 +76,50 @@ _VAE_COMMON = dict(
     num_samples=4,
 )
 _SHAPES = dict(data="shapes", channels=3)
+# Recycle-GAN's recipe (CycleGAN's: least squares, Adam 2e-4 / 0.5, lambda 10), small nets.
+_RECYCLE_GAN = dict(
+    frames=16,
+    size=32,
+    width=16,
+    depth=3,
+    d_norm="spectral",
+    loss="lsgan",
+    adv_weight=1.0,
+    recycle_weight=10.0,
+    recurrent_weight=10.0,
+    mask_l1=0.0,
+    ema_decay=0.99,
+    batch_size=4,
+    epochs=20,
+    steps_per_epoch=50,
+    num_samples=4,
+)
 _TDVAE = dict(latent_dim=8, rnn_size=128, max_jump=4, kl_weight=1e-3)
+# Shared by the tokenizer presets (model="vqvae"; keras_vgan/tokenizer.py): 16 frames of
+# 32x32 (the clips of the GAN tables; the network is fully convolutional, so it also
+# tokenizes the 20 frames of a 10 -> 10 prediction clip), codes t, h, w = 8, 8, 8 of a
+# 256-entry codebook of 32 numbers (latent_dim), widths 16 and 32 (depth 2: H / 4).
+_VQVAE = dict(
+    data="moving_mnist",
+    frames=16,
+    size=32,
+    width=16,
+    depth=2,
+    latent_dim=32,
+    codebook_size=256,
+    temporal_stride=2,
+    commitment_weight=0.25,
+    codebook_decay=0.99,
+    dead_code_steps=20,
+    g_lr=1e-3,
+    beta_1=0.9,
+    ema_decay=0.99,
+    mask_l1=0.0,
+    batch_size=8,
+    epochs=20,
+    steps_per_epoch=100,
+    num_samples=4,
+)
 # Shared by the VPN presets (model="vpn"; greyscale only).
 _VPN = dict(
     data="moving_mnist",
@@ -287,6 +330,15 @@ PRESETS = {
     "translate_edges_moving_mnist": TrainConfig(
         model="translate", frames=8, temporal_weight=1.0, **_TASK_COMMON
     ),
+    # Unpaired video style transfer, Recycle-GAN (keras_vgan/unpaired.py): Moving MNIST
+    # digits <-> other digits drawn independently, with thickened amber-on-navy strokes
+    # (data.unpaired); 16 frames of 32x32, the offline metric's clips (FD per direction).
+    "recycle_gan_moving_mnist": TrainConfig(
+        model="recycle_gan", domain_b="thick+colour", **_RECYCLE_GAN
+    ),
+    "recycle_gan_shapes": TrainConfig(
+        model="recycle_gan", data="shapes", channels=3, domain_b="invert", **_RECYCLE_GAN
+    ),
     # Restoration of 8-frame clips: x2 / x4 super-resolution (area down-sampling) and
     # denoising (Gaussian noise, std 0.2).
     "sr_x2_moving_mnist": TrainConfig(model="enhance", frames=8, degrade="x2", **_TASK_COMMON),
@@ -309,6 +361,9 @@ PRESETS = {
     # greyscale, 10 -> 10; width 32, 3 causal encoder and 3 gated decoder blocks.
     "vpn_moving_mnist": TrainConfig(model="vpn", **_VPN),
     "vpn_shapes": TrainConfig(model="vpn", **{**_VPN, "data": "shapes"}),
+    # The video tokenizer: a VQ-VAE with an EMA codebook and dead-code restarts.
+    "vqvae_moving_mnist": TrainConfig(model="vqvae", **_VQVAE),
+    "vqvae_shapes": TrainConfig(model="vqvae", **{**_VQVAE, **_SHAPES}),
 }
 
 

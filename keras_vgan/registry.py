@@ -67,6 +67,12 @@ class ModelFamily:
         timestamps: its generator takes ``timestamps=`` (``[B, T]`` frame times) and its
             discriminator judges clips at given times: it trains on sparse frames
             (``TrainConfig.sparse_frames``; ``engine.VideoGAN(timed=True)``).
+        open_data: a family trained on more than one clip stream (two unpaired domains):
+            ``config -> {RunData field: value}`` opens its data (``config.open_data``).
+        train_data: ``(config, start_step, data) -> tf.data.Dataset``, its training
+            batches (``builders.build_train_dataset``); None: clips or task pairs.
+        samples: ``(config, model, run_dir, data) -> callback``, its sample files
+            (``runs.train``); None: noise samples or the task panels.
     """
 
     name: str
@@ -81,6 +87,9 @@ class ModelFamily:
     baselines: Callable | None = None
     build_model: Callable | None = None
     timestamps: bool = False
+    open_data: Callable | None = None
+    train_data: Callable | None = None
+    samples: Callable | None = None
 
 
 _FAMILIES = {}

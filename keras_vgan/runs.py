@@ -216,7 +216,9 @@ def _train(config, run_dir, resume, verbose, data, strategy, write):
         # The label of class i is class_names[i]: generate/export need the list.
         data.source.save_class_names(os.path.join(run_dir, "class_names.json"))
 
-    if config.family.task:
+    if config.family.samples is not None:  # e.g. A | A->B | B | B->A of two domains
+        samples = config.family.samples(config, gan, run_dir, data)
+    elif config.family.task:
         samples = _task_samples(config, gan, run_dir, data)  # input | prediction | ground truth
     else:
         samples = VideoSamples(

@@ -19,6 +19,7 @@ from keras_vgan.models.prediction import (
     ConvLSTMPredictor,
     copy_last_frame,
 )
+from keras_vgan.models.recycle_gan import RecycleGANGenerator, RecyclePredictor
 from keras_vgan.models.simvp import ConvSC, SimVPPredictor, TAUPredictor, TranslatorBlock
 from keras_vgan.models.stylegan_v import StyleGANVDiscriminator, StyleGANVGenerator
 from keras_vgan.models.tgan import TemporalUpBlock, TGANDiscriminator, TGANGenerator
@@ -31,6 +32,7 @@ from keras_vgan.models.vgan import (
     VGANGenerator,
 )
 from keras_vgan.models.vpn import VideoPixelNetwork
+from keras_vgan.models.vqvae import VQVAE, VectorQuantizer, load_tokenizer
 
 __all__ = [
     "ClipDiscriminator",
@@ -43,6 +45,8 @@ __all__ = [
     "ConvLSTMPredictor",
     "copy_last_frame",
     "ConvSC",
+    "RecycleGANGenerator",
+    "RecyclePredictor",
     "SimVPPredictor",
     "TAUPredictor",
     "TranslatorBlock",
@@ -67,5 +71,8 @@ __all__ = [
     "VideoPixelNetwork",
     "SVGLP",
     "TDVAE",
+    "VQVAE",
+    "VectorQuantizer",
+    "load_tokenizer",
     "check_geometry",
 ]
