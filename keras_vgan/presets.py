@@ -120,6 +120,30 @@ _VQVAE = dict(
     steps_per_epoch=100,
     num_samples=4,
 )
+# Shared by the token-transformer presets (maskgit, videogpt; keras_vgan/token_models.py).
+# They model the codes of a trained tokenizer, which --tokenizer names: train it first,
+# python -m training --preset vqvae_moving_mnist (vqvae_shapes for the shapes presets),
+# then python -m training --preset maskgit_moving_mnist --tokenizer RUN_DIR. 20 frames of
+# 32x32 (10 -> 10): a 10 x 8 x 8 grid of 640 tokens; width 64, 3 blocks of 4 heads.
+_TOKENS = dict(
+    data="moving_mnist",
+    frames=20,
+    context_frames=10,
+    size=32,
+    width=64,
+    depth=3,
+    heads=4,
+    decode_steps=8,
+    g_lr=1e-3,
+    beta_1=0.9,
+    beta_2=0.99,
+    ema_decay=0.99,
+    mask_l1=0.0,
+    batch_size=8,
+    epochs=20,
+    steps_per_epoch=100,
+    num_samples=4,
+)
 # Shared by the VPN presets (model="vpn"; greyscale only).
 _VPN = dict(
     data="moving_mnist",
@@ -361,6 +385,12 @@ PRESETS = {
     # greyscale, 10 -> 10; width 32, 3 causal encoder and 3 gated decoder blocks.
     "vpn_moving_mnist": TrainConfig(model="vpn", **_VPN),
     "vpn_shapes": TrainConfig(model="vpn", **{**_VPN, "data": "shapes"}),
+    # Token transformers over a vqvae run's codes (pass it with --tokenizer RUN_DIR):
+    # MaskGIT (masked, iterative parallel decoding) and VideoGPT (causal, token by token).
+    "maskgit_moving_mnist": TrainConfig(model="maskgit", **_TOKENS),
+    "maskgit_shapes": TrainConfig(model="maskgit", **{**_TOKENS, **_SHAPES}),
+    "videogpt_moving_mnist": TrainConfig(model="videogpt", **_TOKENS),
+    "videogpt_shapes": TrainConfig(model="videogpt", **{**_TOKENS, **_SHAPES}),
     # The video tokenizer: a VQ-VAE with an EMA codebook and dead-code restarts.
     "vqvae_moving_mnist": TrainConfig(model="vqvae", **_VQVAE),
     "vqvae_shapes": TrainConfig(model="vqvae", **{**_VQVAE, **_SHAPES}),

@@ -194,6 +194,12 @@ MODEL_CASES = [
         _uniform(2, 2, 16, 16, 1),
         {},
     ),
+    (
+        "VQVAE",
+        dict(widths=(4, 8), codebook_size=8, embed_dim=4, res_blocks=1, **CLIP),
+        _uniform(2, 4, 16, 16, 1),
+        {},
+    ),
 ]  # fmt: skip
 
 # (registered class name, constructor kwargs, positional call inputs).
@@ -226,6 +232,7 @@ LAYER_CASES = [
     ("FrameDecoder", dict(size=16, channels=1, widths=(4, 8), skip=False), (_normal(2, 6),)),
     ("LSTMStack", dict(units=4, output_dim=3, layers=1),
      (_uniform(2, 5), [(_uniform(2, 4, seed=1), _uniform(2, 4, seed=2))])),
+    ("VectorQuantizer", dict(codebook_size=8, embed_dim=4), (_normal(2, 3, 4),)),
 ]  # fmt: skip
 
 

@@ -271,12 +271,44 @@ def vae_endpoints(model, name="predict"):
     ]
 
 
+def tokenizer_endpoints(model, name="reconstruct"):
+    """A video tokenizer's endpoints (``Serving("tokens", name)``, ``tokenizer.VideoTokenizer``):
+
+    * ``serving_default`` and ``name`` (``reconstruct``): ``frames`` float32
+      ``[None, T, H, W, C]`` -> ``video``, the clip through the codes;
+    * ``encode``: ``frames`` -> ``codes`` int32 ``[None, t, h, w]``;
+    * ``decode``: ``codes`` int32 ``[None, t, h, w]`` -> ``video`` ``[None, T, H, W, C]``.
+
+    Every format carries them (ONNX: one file each, ``reconstruct`` the main one).
+    """
+    net = model.ema_generator
+    frames = tf.TensorSpec((None,) + task_input_shape(net), tf.float32, name="frames")
+    codes = tf.TensorSpec((None,) + tuple(net.token_shape()), tf.int32, name="codes")
+
+    def reconstruct(frames):
+        return {"video": _float_video(model.generate(frames, use_ema=True))}
+
+    def encode(frames):
+        return {"codes": tf.cast(model.encode(frames, use_ema=True), tf.int32)}
+
+    def decode(codes):
+        return {"video": _float_video(model.decode(codes, use_ema=True))}
+
+    return [
+        Endpoint("serving_default", reconstruct, (frames,)),
+        Endpoint(name, reconstruct, (frames,)),
+        Endpoint("encode", encode, (frames,)),
+        Endpoint("decode", decode, (codes,)),
+    ]
+
+
 # What each kind of Serving builds (registry.Serving.inputs).
 BUILDERS = {
     "noise": lambda model, serving: noise_endpoints(model),
     "timed_noise": lambda model, serving: timed_noise_endpoints(model),
     "frames": lambda model, serving: frames_endpoints(model, serving.name),
     "vae": lambda model, serving: vae_endpoints(model, serving.name or "predict"),
+    "tokens": lambda model, serving: tokenizer_endpoints(model, serving.name or "reconstruct"),
 }
 
 

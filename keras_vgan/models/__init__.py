@@ -12,6 +12,7 @@ from keras_vgan.layers.unet import UNet3D
 from keras_vgan.models.enhancement import VideoEnhancer
 from keras_vgan.models.frame_gan import FrameDiscriminator, FrameGenerator
 from keras_vgan.models.interpolation import FrameInterpolator, linear_blend
+from keras_vgan.models.maskgit import MaskGITTransformer
 from keras_vgan.models.mocogan import MoCoGANDiscriminator, MoCoGANGenerator
 from keras_vgan.models.prediction import (
     Conv3DPredictor,
@@ -31,6 +32,7 @@ from keras_vgan.models.vgan import (
     VGANDiscriminator,
     VGANGenerator,
 )
+from keras_vgan.models.videogpt import VideoGPTTransformer
 from keras_vgan.models.vpn import VideoPixelNetwork
 from keras_vgan.models.vqvae import VQVAE, VectorQuantizer, load_tokenizer
 
@@ -68,6 +70,8 @@ __all__ = [
     "VGANDiscriminator",
     "VGANGenerator",
     "VideoEncoder",
+    "MaskGITTransformer",
+    "VideoGPTTransformer",
     "VideoPixelNetwork",
     "SVGLP",
     "TDVAE",
