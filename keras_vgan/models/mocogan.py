@@ -144,15 +144,45 @@ class MoCoGANGenerator(keras.Model):
         check_positive(frames=frames)
         return frames
 
-    def call(self, z, labels=None, training=False, frames=None, motion_seed=0):
-        frames = self._frames(frames)
-        z = ops.cast(z, self.compute_dtype)
-        content, h0, eps = self._split(z, frames, motion_seed)
-        motion = self.gru(eps, initial_state=h0, training=training)  # [B, N, M]
+    def extend_motion(self, motion, frames, motion_seed=0, training=False):
+        """Motion codes ``[B, T', M]`` cut or continued to ``[B, frames, M]``.
+
+        A GRU's output is its state, so the last code is where the recurrence stands:
+        the steps after it run the GRU from there on innovations drawn from
+        ``motion_seed`` (as ``call`` draws the steps beyond ``T``). Editing uses this
+        to re-time inverted motion codes (``keras_vgan.editing``).
+        """
+        check_positive(frames=frames)
+        motion = ops.cast(motion, self.compute_dtype)
+        have = motion.shape[1]
+        if frames <= have:
+            return motion[:, :frames]
+        shape = tf.stack([tf.shape(motion)[0], frames - have, self.motion_dim])
+        seed = [int(motion_seed), 0x6D6F636F]
+        eps = tf.random.stateless_normal(shape, seed=seed, dtype=motion.dtype)
+        more = self.gru(eps, initial_state=motion[:, -1], training=training)
+        return ops.concatenate([motion, more], axis=1)
+
+    def render(self, content, motion, labels=None, training=False):
+        """Frames from the codes the image generator reads (``call`` without the GRU).
+
+        Args:
+            content: ``z_C`` ``[B, content_dim]``, fixed over the clip.
+            motion: ``z_M`` ``[B, N, motion_dim]``, one code per frame (the GRU's outputs,
+                ``motion_codes``).
+            labels: the class of each clip (``num_classes > 0``).
+
+        Returns:
+            ``[B, N, H, W, C]`` in [-1, 1]. Inversion and editing
+            (``keras_vgan.editing``) optimise and swap these codes directly.
+        """
+        content = ops.cast(content, self.compute_dtype)
+        motion = ops.cast(motion, self.compute_dtype)
+        frames = motion.shape[1]
         code = content
         if self.num_classes:
             category = self.label_embedding(labels_vector(labels))
-            code = ops.concatenate([content, ops.cast(category, z.dtype)], axis=-1)
+            code = ops.concatenate([content, ops.cast(category, content.dtype)], axis=-1)
         # Fixed codes repeated per frame; time folded into the batch (row b * N + k).
         per_frame = ops.concatenate(
             [ops.repeat(code, frames, axis=0), ops.reshape(motion, (-1, self.motion_dim))],
@@ -160,6 +190,13 @@ class MoCoGANGenerator(keras.Model):
         )
         images = self.decoder(per_frame, training=training)
         return ops.reshape(images, (-1, frames, self.size, self.size, self.channels))
+
+    def call(self, z, labels=None, training=False, frames=None, motion_seed=0):
+        frames = self._frames(frames)
+        z = ops.cast(z, self.compute_dtype)
+        content, h0, eps = self._split(z, frames, motion_seed)
+        motion = self.gru(eps, initial_state=h0, training=training)  # [B, N, M]
+        return self.render(content, motion, labels, training=training)
 
     def compute_output_spec(self, z, labels=None, training=False, frames=None, motion_seed=0):
         frames = self._frames(frames)

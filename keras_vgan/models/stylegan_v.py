@@ -370,7 +370,10 @@ class SynthesisNetwork(keras.layers.Layer):
         widths: channels per resolution ``4, 8, ..., size`` (``style_widths``).
 
     Call: styles ``w`` ``[N, w_dim]`` -> images ``[N, size, size, channels]``
-    (unbounded; the generator squashes them into [-1, 1]).
+    (unbounded; the generator squashes them into [-1, 1]). ``w`` ``[N, num_styles,
+    w_dim]`` gives every modulated layer its own style (StyleGAN's W+, in the order
+    the layers run: each resolution's convolutions, then its toRGB), which the
+    inversion of real clips optimises (``keras_vgan.editing``).
     """
 
     def __init__(self, size=64, channels=3, widths=(64, 64, 64, 32, 16), **kwargs):
@@ -398,6 +401,7 @@ class SynthesisNetwork(keras.layers.Layer):
             )
 
     def build(self, w_shape):
+        w_shape = (w_shape[0], w_shape[-1])  # per-layer styles [N, L, w_dim] build the same
         self.const = self.add_weight(
             shape=(4, 4, self.widths[0]),
             initializer=keras.initializers.RandomNormal(stddev=1.0),
@@ -411,16 +415,33 @@ class SynthesisNetwork(keras.layers.Layer):
                 c_prev = c
             self.to_rgbs[i].build((None, r, r, c), w_shape)
 
+    @property
+    def num_styles(self):
+        """How many modulated layers read a style (the W+ length)."""
+        return sum(len(convs) + 1 for convs in self.convs)
+
     def call(self, w):
         n = ops.shape(w)[0]
+        per_layer = len(w.shape) == 3
+        if per_layer and w.shape[1] != self.num_styles:
+            raise ValueError(
+                f"w has shape {tuple(w.shape)}; per-layer styles are [N, num_styles="
+                f"{self.num_styles}, w_dim]"
+            )
+        styles = iter(range(self.num_styles))
+
+        def style():
+            i = next(styles)
+            return w[:, i] if per_layer else w
+
         x = ops.broadcast_to(ops.cast(self.const, w.dtype)[None], (n, 4, 4, self.widths[0]))
         image = None
         for i in range(len(self.widths)):
             if i:
                 x = upsample2x(x)
             for conv in self.convs[i]:
-                x = conv(x, w)
-            rgb = self.to_rgbs[i](x, w)
+                x = conv(x, style())
+            rgb = self.to_rgbs[i](x, style())
             image = rgb if image is None else upsample2x(image) + rgb
         return image
 
@@ -717,11 +738,15 @@ class StyleGANVGenerator(keras.Model):
             raise ValueError(f"timestamps has {b_t} rows for a batch of {b_z} latents z")
         return t, max_t
 
-    def _motion_codes(self, z, t, max_t, motion_seed):
-        """``[B, A', motion_dim]``: the codes of ``z`` and, for timestamps ``t`` beyond
-        ``max_time``, more from ``motion_seed`` (``max_t``: their static maximum, if known)."""
+    def anchor_codes(self, z):
+        """The motion codes ``z_m`` of ``z`` at the anchors: ``[B, anchors, motion_dim]``."""
+        return tf.reshape(z[:, self.content_dim :], [-1, self.anchors, self.motion_dim])
+
+    def _motion_codes(self, codes, t, max_t, motion_seed):
+        """``[B, A', motion_dim]``: the anchor codes ``[B, anchors, motion_dim]`` and, for
+        timestamps ``t`` beyond ``max_time``, more from ``motion_seed`` (``max_t``: their
+        static maximum, if known)."""
         m = self.motion_dim
-        codes = tf.reshape(z[:, self.content_dim :], [-1, self.anchors, m])
         if max_t is not None and max_t <= self.max_time:
             return codes
         if max_t is None:  # a graph input: as many codes as its largest timestamp needs
@@ -729,9 +754,9 @@ class StyleGANVGenerator(keras.Model):
             extra = tf.maximum(last + 2 + 2 * (self.motion_kernel - 1) - self.anchors, 0)
         else:
             extra = anchors_for(max_t, self.motion_z_distance, self.motion_kernel) - self.anchors
-        shape = tf.stack([tf.shape(z)[0], extra, m])
+        shape = tf.stack([tf.shape(codes)[0], extra, m])
         seed = [int(motion_seed), 0x53475631]
-        more = tf.random.stateless_normal(shape, seed=seed, dtype=z.dtype)
+        more = tf.random.stateless_normal(shape, seed=seed, dtype=codes.dtype)
         return tf.concat([codes, more], axis=1)
 
     def content_styles(self, z, labels=None):
@@ -750,10 +775,10 @@ class StyleGANVGenerator(keras.Model):
         """The motion embedding ``[B, T, 2 * time_features]`` at the call's timestamps."""
         z = tf.cast(z, self.compute_dtype)
         t, max_t = self._timestamps(z, frames, timestamps)
-        return self._embed_time(z, labels, t, max_t, motion_seed)
+        return self._embed_time(self.anchor_codes(z), labels, t, max_t, motion_seed)
 
-    def _embed_time(self, z, labels, t, max_t, motion_seed):
-        codes = self._motion_codes(z, t, max_t, motion_seed)
+    def _embed_time(self, codes, labels, t, max_t, motion_seed):
+        codes = self._motion_codes(codes, t, max_t, motion_seed)
         if self.num_classes:
             y = tf.cast(self.label_embedding(labels_vector(labels)), codes.dtype)
             y = tf.broadcast_to(
@@ -762,27 +787,79 @@ class StyleGANVGenerator(keras.Model):
             codes = tf.concat([codes, y], axis=-1)
         return self.motion(codes, t)
 
-    def call(self, z, labels=None, training=False, frames=None, timestamps=None, motion_seed=0):
-        z = tf.cast(z, self.compute_dtype)
-        self._check_z(z)
-        t, max_t = self._timestamps(z, frames, timestamps)
-        n = tf.shape(t)[1]
-        w_content = self.content_styles(z, labels)  # [B, W]
-        motion = self._embed_time(z, labels, t, max_t, motion_seed)  # [B, T, E]
-        w = tf.concat(
-            [
-                tf.broadcast_to(w_content[:, None], tf.stack([tf.shape(z)[0], n, self.w_dim])),
-                motion,
-            ],
-            axis=-1,
-        )
-        w = tf.reshape(w, [-1, self.w_dim + 2 * self.time_features])  # frames fold into the batch
-        for layer in self.frame_mapping:
-            w = layer(w)
+    def render(
+        self, w_content, motion_codes, labels=None, frames=None, timestamps=None, motion_seed=0
+    ):
+        """Frames from the content style and the motion codes (``call`` after the mapping).
+
+        Args:
+            w_content: ``[B, w_dim]`` (``content_styles``), or ``[B, num_styles, w_dim]``:
+                one content style per synthesis layer (W+; each goes through the frame
+                mapping with the frame's motion embedding).
+            motion_codes: ``[B, anchors, motion_dim]`` (``anchor_codes``).
+            labels, frames, timestamps, motion_seed: as in ``call``.
+
+        Returns:
+            ``[B, T, H, W, C]`` in [-1, 1]. Inversion and editing
+            (``keras_vgan.editing``) optimise and swap these codes directly.
+        """
+        w_content = tf.cast(w_content, self.compute_dtype)
+        codes = tf.cast(motion_codes, self.compute_dtype)
+        if codes.shape.rank != 3 or codes.shape[1:] != (self.anchors, self.motion_dim):
+            raise ValueError(
+                f"motion_codes has shape {tuple(codes.shape)}; expected [B, anchors="
+                f"{self.anchors}, motion_dim={self.motion_dim}]"
+            )
+        t, max_t = self._timestamps(codes, frames, timestamps)
+        b, n = tf.shape(codes)[0], tf.shape(t)[1]
+        motion = self._embed_time(codes, labels, t, max_t, motion_seed)  # [B, T, E]
+        features = self.w_dim + 2 * self.time_features
+        if w_content.shape.rank == 3:  # W+: [B, L, W] -> one style per frame and layer
+            layers = self.synthesis.num_styles
+            if w_content.shape[1] != layers:
+                raise ValueError(
+                    f"w_content has shape {tuple(w_content.shape)}; per-layer content styles "
+                    f"are [B, num_styles={layers}, w_dim={self.w_dim}]"
+                )
+            shape = tf.stack([b, n, layers, self.w_dim])
+            w = tf.concat(
+                [
+                    tf.broadcast_to(w_content[:, None], shape),
+                    tf.broadcast_to(
+                        motion[:, :, None],
+                        tf.stack([b, n, layers, 2 * self.time_features]),
+                    ),
+                ],
+                axis=-1,
+            )
+            w = tf.reshape(w, [-1, features])
+            for layer in self.frame_mapping:
+                w = layer(w)
+            w = tf.reshape(w, [-1, layers, self.w_dim])  # frames fold into the batch
+        else:
+            w = tf.concat(
+                [tf.broadcast_to(w_content[:, None], tf.stack([b, n, self.w_dim])), motion],
+                axis=-1,
+            )
+            w = tf.reshape(w, [-1, features])  # frames fold into the batch
+            for layer in self.frame_mapping:
+                w = layer(w)
         images = self.synthesis(w)
         video = tf.reshape(images, tf.stack([-1, n, self.size, self.size, self.channels]))
         # tanh keeps clips in [-1, 1] (the toolkit's contract) with a gradient everywhere.
         return tf.tanh(video)
+
+    def call(self, z, labels=None, training=False, frames=None, timestamps=None, motion_seed=0):
+        z = tf.cast(z, self.compute_dtype)
+        self._check_z(z)
+        return self.render(
+            self.content_styles(z, labels),
+            self.anchor_codes(z),
+            labels,
+            frames=frames,
+            timestamps=timestamps,
+            motion_seed=motion_seed,
+        )
 
     def compute_output_spec(
         self, z, labels=None, training=False, frames=None, timestamps=None, motion_seed=0
