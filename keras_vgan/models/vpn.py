@@ -36,6 +36,8 @@ The network computes logits only; the cross-entropy and its nats / bits figures 
 engine's (``keras_vgan.pixel_models.VideoPixelModel``).
 """
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -62,6 +64,19 @@ def to_levels(clips):
 def from_levels(levels):
     """int 0..255 -> float32 in [-1, 1] (the data path's ``p / 127.5 - 1``)."""
     return tf.cast(levels, tf.float32) * (2.0 / 255.0) - 1.0
+
+
+def normal_cdf(z):
+    """``Phi(z)``, the standard normal CDF, from LiteRT builtin ops only: erf by
+    Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). ``tf.math.erf`` (what
+    ``layers.sampling.uniforms_from_normal`` uses) needs LiteRT's Flex delegate, and the
+    same arithmetic in every format keeps eager and exported samples equal."""
+    z = tf.cast(z, tf.float32)
+    x = tf.abs(z) * (1.0 / math.sqrt(2.0))
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))  # fmt: skip
+    erf = 1.0 - poly * tf.exp(-x * x)
+    return 0.5 + 0.5 * tf.sign(z) * erf
 
 
 # ------------------------------------------------------------------------ layers
@@ -101,7 +116,10 @@ class MaskedConv2D(keras.layers.Conv2D):
         super().__init__(filters, kernel_size, padding="same", **kwargs)
 
     def convolution_op(self, inputs, kernel):
-        return super().convolution_op(inputs, kernel * self._mask)
+        # The static shape is restated: inside a sampling loop the product loses it, and
+        # tf2onnx needs a convolution's kernel shape.
+        masked = tf.ensure_shape(kernel * self._mask, kernel.shape)
+        return super().convolution_op(inputs, masked)
 
     def get_config(self):
         config = super().get_config()
@@ -342,14 +360,14 @@ class VideoPixelNetwork(keras.Model):
                 drawn = sample_categorical(
                     tf.gather(logits, i, axis=1), uniforms[:, t, i], top_k, temperature
                 )
-                at = tf.reshape(tf.one_hot(i, hw), [1, s, s, 1])  # pixel i alone
-                return i + 1, frame + at * (from_levels(drawn)[:, None, None, None] - frame)
+                at = tf.reshape(tf.range(hw) == i, [1, s, s, 1])  # pixel i alone
+                return i + 1, tf.where(at, from_levels(drawn)[:, None, None, None], frame)
 
             _, frame = tf.while_loop(
                 lambda i, _: i < hw, pixel_step, (tf.constant(0), -tf.ones([b, s, s, c]))
             )
-            at = tf.reshape(tf.one_hot(k + t, total), [1, -1, 1, 1, 1])
-            return t + 1, clip + at * (frame[:, None] - clip)
+            at = tf.reshape(tf.range(total) == k + t, [1, -1, 1, 1, 1])
+            return t + 1, tf.where(at, frame[:, None], clip)
 
         _, clip = tf.while_loop(lambda t, _: t < n, frame_step, (tf.constant(0), clip))
         return clip[:, k:]
