@@ -181,7 +181,9 @@ class VideoPixelModel(GenerativeModel):
             def run(context, uniforms, labels):
                 return net.sample(context, uniforms, labels, temperature, top_k)
 
-            self._samplers[key] = tf.function(run, reduce_retracing=True)
+            # No autograph: the loops are explicit tf.while_loops, and autograph re-reads
+            # the source file (which may have changed since the import).
+            self._samplers[key] = tf.function(run, reduce_retracing=True, autograph=False)
         return self._samplers[key](context, uniforms, labels)
 
     def generate(self, inputs=None, labels=None, num=None, seed=0, use_ema=True, frames=None,
