@@ -135,6 +135,15 @@ MODEL_CASES = [
         {},
     ),
     (
+        "RecycleGANGenerator",
+        dict(frames=4, size=16, in_channels=1, channels=3, widths=(4, 8)),
+        _uniform(2, 4, 16, 16, 1),
+        {},
+    ),
+    ("RecyclePredictor", dict(size=16, channels=3, widths=(4, 8)), _uniform(2, 4, 16, 16, 3), {}),
+    ("FramePatchGAN", dict(size=16, channels=3, widths=(4, 8), norm="batch"),
+     _uniform(2, 3, 16, 16, 3), {}),
+    (
         "DualDiscriminator",
         dict(
             discriminator=VGANDiscriminator(widths=(8, 16), **CLIP),
@@ -194,6 +203,23 @@ MODEL_CASES = [
         _uniform(2, 2, 16, 16, 1),
         {},
     ),
+    ("VideoPixelNetwork", dict(frames=4, context_frames=2, size=16, width=4, blocks=1),
+     _uniform(2, 4, 16, 16, 1), {}),
+    ("VideoPixelNetwork", dict(frames=4, context_frames=2, size=8, width=4, blocks=2,
+                               num_classes=3), _uniform(2, 3, 8, 8, 1), dict(labels=LABELS)),
+    (
+        "MaskGITTransformer",
+        dict(grid=(2, 2, 2), vocab_size=6, dim=8, depth=1, heads=2, frames=4, size=16,
+             context_frames=2, num_classes=3, decode_steps=2),
+        np.arange(16, dtype="int32").reshape(2, 8) % 7,  # 6: the mask id
+        dict(labels=LABELS),
+    ),
+    (
+        "VideoGPTTransformer",
+        dict(grid=(2, 2, 2), vocab_size=6, dim=8, depth=1, heads=2, frames=4, size=16),
+        np.arange(16, dtype="int32").reshape(2, 8) % 6,
+        {},
+    ),
     (
         "VQVAE",
         dict(widths=(4, 8), codebook_size=8, embed_dim=4, res_blocks=1, **CLIP),
@@ -216,6 +242,7 @@ LAYER_CASES = [
     ("ImageEncoder", dict(widths=(4, 8), norm="batch"), (_uniform(2, 16, 16, 1),)),
     ("VideoEncoder", dict(widths=(4, 8), norm="spectral"), (_uniform(2, 4, 16, 16, 1),)),
     ("UNet3D", dict(widths=(4, 8), out_channels=1), (_uniform(2, 4, 16, 16, 2),)),
+    ("FrameUNet", dict(widths=(4, 8), out_channels=3), (_uniform(2, 16, 16, 2),)),
     ("TemporalUpBlock", dict(filters=8, norm="batch"), (_uniform(2, 2, 8),)),
     ("ConvLSTMCell", dict(filters=4),
      (_uniform(2, 4, 4, 3), (_uniform(2, 4, 4, 4, seed=1), _uniform(2, 4, 4, 4, seed=2)))),
@@ -232,6 +259,14 @@ LAYER_CASES = [
     ("FrameDecoder", dict(size=16, channels=1, widths=(4, 8), skip=False), (_normal(2, 6),)),
     ("LSTMStack", dict(units=4, output_dim=3, layers=1),
      (_uniform(2, 5), [(_uniform(2, 4, seed=1), _uniform(2, 4, seed=2))])),
+    ("MaskedConv2D", dict(filters=4, kernel_size=3, mask_type="A"), (_uniform(2, 8, 8, 1),)),
+    ("GatedPixelBlock", dict(filters=4), (_uniform(2, 8, 8, 4), _uniform(2, 8, 8, 6, seed=1))),
+    ("CausalTimeBlock", dict(filters=4, dilation=2), (_uniform(2, 5, 8, 8, 4),)),
+    ("GridPositionEmbedding", dict(grid=(2, 2, 2), dim=4), (_uniform(2, 8, 4),)),
+    ("CachedMultiHeadAttention", dict(num_heads=2, key_dim=4),
+     (_uniform(2, 3, 8), _uniform(2, 5, 8, seed=1))),
+    ("TransformerBlock", dict(dim=8, heads=2, mlp_ratio=2), (_uniform(2, 5, 8),)),
+    ("ClassToken", dict(num_classes=3, dim=4), (LABELS,)),
     ("VectorQuantizer", dict(codebook_size=8, embed_dim=4), (_normal(2, 3, 4),)),
 ]  # fmt: skip
 
