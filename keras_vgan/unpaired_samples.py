@@ -22,10 +22,11 @@ def _rgb(x, channels):
     return np.repeat(x, channels, axis=-1) if x.shape[-1] != channels else x
 
 
-def unpaired_panels(a, ab, b, ba):
-    """Clips ``[N, 4, T, H, W, C]``: A | A->B | B | B->A per row, the channels of the
-    widest panel (grey repeated to RGB)."""
-    clips = [np.asarray(x, np.float32) for x in (a, ab, b, ba)]
+def unpaired_panels(*clips):
+    """Clips ``[N, P, T, H, W, C]``: the ``P`` given clip batches side by side per row
+    (A | A->B | B | B->A for the samples), the channels of the widest (grey repeated
+    to RGB); ``N`` is the smallest batch."""
+    clips = [np.asarray(x, np.float32) for x in clips]
     c = max(x.shape[-1] for x in clips)
     n = min(len(x) for x in clips)
     return np.stack([_rgb(x[:n], c) for x in clips], axis=1)

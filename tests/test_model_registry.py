@@ -27,6 +27,9 @@ FAMILIES = (
     "enhance",
     "svg_lp",
     "tdvae",
+    "maskgit",
+    "videogpt",
+    "recycle_gan",
 )
 TASK_ENDPOINTS = {
     "prediction": "predict",
@@ -43,7 +46,10 @@ def test_every_family_is_registered_once_with_what_the_toolkit_needs():
         assert family.generators and callable(family.build) and callable(family.check)
         for cls in family.generators:
             assert registry._BY_GENERATOR[cls] is family
-        if family.task is None:  # a GAN sampled from noise (at any times: timed_noise)
+        if family.train_data is not None:  # two unpaired domains: its own data and engine
+            assert family.build_model and family.open_data and family.samples
+            assert family.serving.inputs == "frames" and family.serving.name
+        elif family.task is None:  # a GAN sampled from noise (at any times: timed_noise)
             assert family.serving in (registry.NOISE, registry.Serving("timed_noise"))
             assert family.baselines is None and family.serving.inputs in endpoints.BUILDERS
         elif family.build_model is not None:  # its own engine: the VAE family
