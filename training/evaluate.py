@@ -111,7 +111,8 @@ def main(argv=None):
         gan = keras.saving.load_model(path)
     except Exception as e:  # a corrupt or foreign file: say which, no traceback
         return parser.fail(f"cannot load {path!r}: {type(e).__name__}: {str(e).splitlines()[0]}")
-    if not isinstance(gan, VideoGAN):
+    # Any engine sampled from noise z: a VideoGAN, or one with latent_dim (token models).
+    if not isinstance(gan, VideoGAN) and not hasattr(gan, "latent_dim"):
         return parser.fail(f"{path!r} holds a {type(gan).__name__}, expected a VideoGAN")
 
     start = time.perf_counter()

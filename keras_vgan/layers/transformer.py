@@ -147,8 +147,7 @@ class TransformerBlock(keras.layers.Layer):
             self.heads, self.dim // self.heads, dropout=self.dropout, name="attention"
         )
         self.norm_2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm_2")
-        self.mlp_in = keras.layers.Dense(self.dim * self.mlp_ratio, activation="gelu",
-                                         name="mlp_in")  # fmt: skip
+        self.mlp_in = keras.layers.Dense(self.dim * self.mlp_ratio, name="mlp_in")
         self.mlp_out = keras.layers.Dense(self.dim, name="mlp_out")
         self.drop = keras.layers.Dropout(self.dropout)
 
@@ -161,7 +160,8 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def _mlp(self, x, training):
-        h = self.mlp_out(self.mlp_in(self.norm_2(x)))
+        # GELU's tanh form (GPT-2's): exact GELU needs erf, which neither LiteRT nor ONNX has.
+        h = self.mlp_out(keras.activations.gelu(self.mlp_in(self.norm_2(x)), approximate=True))
         return x + self.drop(h, training=training)
 
     def call(self, x, attention_mask=None, causal=False, training=False):
@@ -315,6 +315,12 @@ class TokenTransformer(keras.Model):
         t, h, w = self.grid
         return self.context_frames * t // self.frames * h * w
 
+    def token_grid(self, frames=None):
+        """``(t', h, w)`` of ``frames`` video frames (default: the clip's)."""
+        t, h, w = self.grid
+        frames = self.frames if frames is None else frames
+        return (frames * t // self.frames, h, w)
+
     @property
     def target_frames(self):
         return self.frames - self.context_frames
@@ -339,7 +345,7 @@ class TokenTransformer(keras.Model):
         shape = tuple(tokens.shape)
         if len(shape) != 2 or shape[1] != length:
             raise ValueError(f"{name} has shape {shape}; expected [B, {length}]")
-        if not str(tokens.dtype).startswith(("int", "uint")):
+        if not keras.backend.standardize_dtype(tokens.dtype).startswith(("int", "uint")):
             raise ValueError(f"{name} has dtype {tokens.dtype}; expected integer token ids")
 
     def start_code(self, labels, batch):
