@@ -23,8 +23,8 @@ from keras_vgan.engine import VideoGAN
 from keras_vgan.layers.frames import DualDiscriminator
 from keras_vgan.motion.consistency import FlowTranslationGAN
 from keras_vgan.pixel_models import VideoPixelModel  # noqa: F401  (the VPN's engine)
-from keras_vgan.token_models import TokenModel  # noqa: F401  (the token models' engine)
 from keras_vgan.tasks import VideoTaskGAN
+from keras_vgan.token_models import TokenModel  # noqa: F401  (the token models' engine)
 from keras_vgan.tokenizer import VideoTokenizer  # noqa: F401  (the tokenizer's engine)
 from keras_vgan.variational import VideoVAE  # noqa: F401  (the VAE families' engine)
 
