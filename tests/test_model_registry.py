@@ -29,6 +29,7 @@ FAMILIES = (
     "tdvae",
     "maskgit",
     "videogpt",
+    "vpn",
     "recycle_gan",
 )
 TASK_ENDPOINTS = {
