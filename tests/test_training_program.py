@@ -218,7 +218,8 @@ def test_diverging_program_exits_nonzero_with_one_line(tmp_path, capsys):
 
 
 PROGRAMS = ["training.cli", "training.evaluate", "training.evaluate_tasks", "training.frames",
-            "export.cli", "export.client", "generate.cli"]  # fmt: skip
+            "export.cli", "export.client", "generate.cli", "training.evaluate_unpaired",
+            "generate.translate"]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", PROGRAMS)
