@@ -215,7 +215,8 @@ def evaluate_tokenizer(tokenizer, batches, use_ema=True):
         (``metrics.reconstruction``: on [0, 1], MSE/MAE summed over a frame's pixels;
         SSIM when frames are at least 11x11), ``perplexity`` and ``used_codes`` (the
         fraction of the codebook) of every code of the clips together, and
-        ``clips_per_s`` (encode + decode, wall clock, after a warm-up batch).
+        ``clips_per_s`` (encode + decode, wall clock, after a warm-up batch), and
+        ``per_step``: each metric per frame (``{metric: [T]}``).
     """
     import time
 
@@ -238,8 +239,52 @@ def evaluate_tokenizer(tokenizer, batches, use_ema=True):
     if metrics is None:
         raise ValueError("no clips to evaluate the tokenizer on")
     result = metrics.result()
+    result["per_step"] = metrics.per_step()
     result["perplexity"] = float(code_perplexity(counts))
     result["used_codes"] = float(np.mean(counts > 0))
     if timed:
         result["clips_per_s"] = timed / seconds
     return result
+
+
+def evaluate_run(run_dir, config, clips=256, batch_size=32, seed=None, data=None):
+    """The evaluation table of a tokenizer run (``python -m training.evaluate_tasks``).
+
+    Args:
+        run_dir: the run directory (its ``model.keras``, else its newest checkpoint).
+        config: the run's ``TrainConfig``.
+        clips, batch_size: held-out clips and their batches (``held_out_clips``).
+        seed: their seed (default: the run's seed + 1000).
+        data: score on other data (a path, ``tfds:NAME`` or a built-in name).
+
+    Returns:
+        ``(rows, per_step, title)``: ``rows`` maps the model (``evaluate_tokenizer``'s
+        figures and ``params``) and the ``blank`` baseline (every pixel background, -1:
+        the score of reconstructing nothing) to ``{metric: value}``; ``per_step`` the
+        same to ``{metric: [T]}``.
+    """
+    import dataclasses
+
+    from keras_vgan.models.vqvae import load_tokenizer
+
+    if data is not None:
+        config = dataclasses.replace(config, data=data)
+    net = load_tokenizer(run_dir)
+    seed = config.seed + 1000 if seed is None else int(seed)
+    batches = held_out_clips(config, clips, batch_size, seed)
+    rows, per_step = {}, {}
+    result = evaluate_tokenizer(net, batches)
+    per_step[config.model] = result.pop("per_step")
+    result["params"] = int(net.count_params())
+    rows[config.model] = result
+    blank = ReconstructionMetrics(ssim=result.get("ssim") is not None)
+    for x in batches:
+        blank.update(-np.ones_like(x), x)
+    rows["blank"], per_step["blank"] = blank.result(), blank.per_step()
+    t, h, w = net.token_shape(config.frames, config.size)
+    title = (
+        f"reconstruction: {config.model} on {config.data} ({result['clips']} held-out clips, "
+        f"seed {seed}); codes {t}x{h}x{w} of {net.codebook_size}; MSE/MAE per frame summed "
+        "over pixels on [0, 1]"
+    )
+    return rows, per_step, title

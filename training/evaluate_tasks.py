@@ -79,6 +79,10 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, data=None, frames
 
     config = runs.load_run_config(run_dir)
     task = config.family.task
+    if config.family.serving.inputs == "tokens":  # a tokenizer: reconstructions, code usage
+        from keras_vgan.tokenizer import evaluate_run as evaluate_tokenizer_run
+
+        return evaluate_tokenizer_run(run_dir, config, clips, batch_size, seed, data)
     if task is None:
         raise ValueError(f"{run_dir!r} trained model={config.model!r}, not a task model")
     run_data = None
@@ -205,6 +209,10 @@ def main(argv=None):
         f"{model}: {rows[model]['params']:,} generator parameters"
         + (f", {speed:.1f} clips/s inference" if speed else "")
     )
+    if "perplexity" in rows[model]:  # a tokenizer
+        r = rows[model]
+        print(f"{model}: code perplexity {r['perplexity']:.1f}, {r['used_codes']:.1%} of the "
+              "codebook used by the held-out clips")  # fmt: skip
     if "nll_frame" in rows[model]:
         r = rows[model]
         print(f"{model}: NLL {r['nll_frame']:.2f} nats/frame ({r['bits_dim']:.4f} bits/dim) of "

@@ -294,11 +294,17 @@ def tokenizer_endpoints(model, name="reconstruct"):
     def decode(codes):
         return {"video": _float_video(model.decode(codes, use_ema=True))}
 
+    def random_codes(n):  # int8 calibration of the decoder: codes drawn uniformly
+        rng = np.random.default_rng(1234)
+        shape = (1,) + tuple(net.token_shape())
+        for _ in range(n):
+            yield {"codes": rng.integers(0, net.codebook_size, shape).astype("int32")}
+
     return [
         Endpoint("serving_default", reconstruct, (frames,)),
         Endpoint(name, reconstruct, (frames,)),
         Endpoint("encode", encode, (frames,)),
-        Endpoint("decode", decode, (codes,)),
+        Endpoint("decode", decode, (codes,), representative=random_codes),
     ]
 
 

@@ -50,7 +50,10 @@ def _representative(eps, samples, data=None):
     def generate():
         for ep in eps:
             source = ep.representative
-            if data is not None and len(ep.input_signature) == 1:
+            # Data (input clips) calibrates the single float input endpoints; an integer
+            # input (a tokenizer's codes) keeps its endpoint's own representative.
+            sig = ep.input_signature
+            if data is not None and len(sig) == 1 and sig[0].dtype.is_floating:
                 name = ep.input_names[0]
                 source = lambda n, name=name: ({name: x} for x in list(data)[:n])  # noqa: E731
             if source is None:
@@ -163,7 +166,10 @@ def representative_inputs(config, samples=REPRESENTATIVE_SAMPLES):
     """
     out = []
     for batch in build_train_dataset(config):
-        inputs = batch[0] if isinstance(batch, (tuple, list)) else batch["inputs"]
+        if isinstance(batch, (tuple, list)):
+            inputs = batch[0]
+        else:  # a dict of pairs, or plain clips (a tokenizer's data)
+            inputs = batch["inputs"] if isinstance(batch, dict) else batch
         for clip in np.asarray(inputs, np.float32):
             out.append(clip[None])
             if len(out) >= samples:

@@ -21,7 +21,8 @@ The codebook is not trained by gradients: after each step the engine
 paper's appendix A.1 EMA (decay ``decay``, Laplace smoothing ``epsilon`` of the
 counts, as Sonnet's ``VectorQuantizerEMA``), and every code that no encoder output of
 the last ``dead_code_steps`` steps picked is restarted at an encoder output of the
-batch (Dhariwal et al., Jukebox, 2020). The idle counters start at
+batch (Dhariwal et al., Jukebox, 2020), drawn with probability proportional to its
+squared distance to its code (k-means++ seeding: where the codebook fits worst). The idle counters start at
 ``dead_code_steps``, so the first update also sets every unused code of the random
 initial codebook to a vector of the data.
 
@@ -153,7 +154,8 @@ class VectorQuantizer(keras.layers.Layer):
         scores = ops.sum(ops.square(book), axis=1)[None, :] - 2.0 * ops.matmul(
             flat, ops.transpose(book)
         )
-        codes = ops.cast(ops.argmin(scores, axis=1), "int32")
+        # tf.argmin: Keras' argmin adds bitwise ops (for -0.0) that LiteRT has no kernel for.
+        codes = tf.argmin(scores, axis=1, output_type=tf.int32)
         return ops.reshape(codes, ops.shape(z)[:-1])
 
     def lookup(self, codes):
@@ -199,10 +201,16 @@ class VectorQuantizer(keras.layers.Layer):
         used = counts > 0
         idle = tf.where(used, tf.zeros_like(counts), self.idle_steps + 1.0)
         dead = idle >= float(self.dead_code_steps)
-        # Restart candidates: distinct encoder outputs of the batch in a random order
-        # (cycled when the batch has fewer vectors than codes).
+        # Restart candidates: distinct encoder outputs of the batch drawn with probability
+        # proportional to their squared distance to their code (k-means++ seeding, by the
+        # Gumbel top-k trick), so that restarts go where the codebook is poor rather than
+        # to the background most vectors are; cycled when the batch has fewer than K.
         m = tf.shape(flat)[0]
-        order = tf.argsort(tf.random.stateless_uniform([m], seed=tf.cast(seed, tf.int64)))
+        flat_codes = tf.reshape(tf.cast(codes, tf.int32), [-1])
+        error = tf.reduce_sum(tf.square(flat - tf.gather(self.codebook, flat_codes)), axis=1)
+        u = tf.random.stateless_uniform([m], seed=tf.cast(seed, tf.int64), minval=1e-7, maxval=1.0)
+        keys = tf.math.log(error + 1e-12) - tf.math.log(-tf.math.log(u))
+        order = tf.argsort(keys, direction="DESCENDING")
         picks = _first_replica(tf.gather(flat, tf.gather(order, tf.range(k) % m)))
         dead_rows = dead[:, None]
         # A restarted code counts as one vector at its new place.
@@ -261,11 +269,15 @@ class VQVAE(keras.Model):
         res_blocks: residual blocks at the coarsest level, in the encoder and decoder.
         decay, epsilon, dead_code_steps: the codebook's EMA and restarts
             (``VectorQuantizer``).
+        output_bias: the initial bias of the output layer: the decoder starts out at
+            this pixel value. -1 (the background) for the built-in sets, whose clips
+            are ~90% background: from 0 the first few hundred Adam steps go to moving
+            that bias alone (about lr per step).
     """
 
     def __init__(self, frames=16, size=32, channels=1, widths=(16, 32), temporal_stride=2,
                  codebook_size=512, embed_dim=64, res_blocks=2, decay=0.99, epsilon=1e-5,
-                 dead_code_steps=100, **kwargs):  # fmt: skip
+                 dead_code_steps=100, output_bias=0.0, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         widths = check_widths(widths)
         check_positive(frames=frames, channels=channels)
@@ -287,6 +299,7 @@ class VQVAE(keras.Model):
         self.res_blocks = res_blocks
         self.decay, self.epsilon = float(decay), float(epsilon)
         self.dead_code_steps = dead_code_steps
+        self.output_bias = float(output_bias)
         self.spatial_stride = 2**levels
         # === Layers ===
         conv = keras.layers.Conv3D
@@ -318,7 +331,8 @@ class VQVAE(keras.Model):
             )
             for i in reversed(range(levels))
         ]
-        self.dec_out = conv(channels, 3, padding="same", name="dec_out")
+        self.dec_out = conv(channels, 3, padding="same", name="dec_out",
+                            bias_initializer=keras.initializers.Constant(self.output_bias))  # fmt: skip
         self.build(None)
 
     @staticmethod
@@ -350,6 +364,11 @@ class VQVAE(keras.Model):
         return (frames // self.temporal_stride, s, s)
 
     @property
+    def codebook(self):
+        """The code vectors ``[codebook_size, embed_dim]`` (the quantizer's weight)."""
+        return self.quantizer.codebook
+
+    @property
     def serving_input_shape(self):
         """``(T, H, W, C)`` of one clip (the export endpoints' input)."""
         return (self.frames, self.size, self.size, self.channels)
@@ -359,7 +378,7 @@ class VQVAE(keras.Model):
         ok = len(shape) == 5 and shape[-1] == self.channels
         if ok and None not in shape[1:4]:
             t, h, w = shape[1:4]
-            ok = (h == w and not t % self.temporal_stride and not h % self.spatial_stride)
+            ok = h == w and not t % self.temporal_stride and not h % self.spatial_stride
         if not ok:
             raise ValueError(
                 f"{name} has shape {shape}; expected [B, T, H, H, {self.channels}] with T a "
@@ -449,6 +468,7 @@ class VQVAE(keras.Model):
             decay=self.decay,
             epsilon=self.epsilon,
             dead_code_steps=self.dead_code_steps,
+            output_bias=self.output_bias,
         )
         return config
 
@@ -529,6 +549,8 @@ def build_networks(config):
         embed_dim=config.latent_dim,
         decay=config.codebook_decay,
         dead_code_steps=config.dead_code_steps,
+        # The built-in sets are dark backgrounds with bright objects: start there.
+        output_bias=-1.0 if config.data in ("moving_mnist", "shapes") else 0.0,
         name="generator",
     )
     return net, None
