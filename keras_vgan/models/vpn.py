@@ -276,6 +276,15 @@ class VideoPixelNetwork(keras.Model):
         """Noise rows of ``frames`` sampled frames: one per frame."""
         return int(frames)
 
+    @property
+    def decoder_reach(self):
+        """Rows above a pixel that its logits depend on: each masked convolution of the
+        decoder looks ``kernel // 2`` rows up, the 1x1 layers none. Sampling decodes that
+        band only (with ``same`` padding, the band's top rows differ from the frame's,
+        and the difference moves down a row per layer: the band's last row, the pixel's,
+        is exact), ``reach + 1`` of ``size`` rows, the cost of a step shrinking alike."""
+        return self.first_kernel // 2 + sum(block.kernel_size // 2 for block in self.decoder)
+
     def build_networks(self):
         """Builds every layer on a tiny clip (the weights exist before the first call)."""
         clip = tf.zeros((1, 2, self.size, self.size, self.channels))
@@ -351,14 +360,22 @@ class VideoPixelNetwork(keras.Model):
             clip, k = tf.concat([tf.cast(context, tf.float32), future], axis=1), context.shape[1]
         total = tf.shape(clip)[1]
         labels = self._labels(labels)
+        reach = self.decoder_reach
+        band = min(reach + 1, s)
 
         def frame_step(t, clip):
             ctx_t = tf.gather(self.context(clip, labels), k + t, axis=1)
 
             def pixel_step(i, frame):
-                logits = tf.reshape(self.decode(frame, ctx_t), [b, hw, LEVELS])
+                # Only the band of rows that pixel i's logits depend on is decoded.
+                top = tf.clip_by_value(i // s - reach, 0, s - band)
+                logits = self.decode(
+                    tf.slice(frame, [0, top, 0, 0], [-1, band, s, c]),
+                    tf.slice(ctx_t, [0, top, 0, 0], [-1, band, s, self.width]),
+                )
+                logits = tf.reshape(logits, [b, band * s, LEVELS])
                 drawn = sample_categorical(
-                    tf.gather(logits, i, axis=1), uniforms[:, t, i], top_k, temperature
+                    tf.gather(logits, i - top * s, axis=1), uniforms[:, t, i], top_k, temperature
                 )
                 at = tf.reshape(tf.range(hw) == i, [1, s, s, 1])  # pixel i alone
                 return i + 1, tf.where(at, from_levels(drawn)[:, None, None, None], frame)
