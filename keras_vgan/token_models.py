@@ -36,6 +36,7 @@ context's encoding and the decoding run in one ``tf.function`` per setting.
 """
 
 import functools
+import math
 import os
 
 import keras
@@ -60,6 +61,7 @@ def token_cross_entropy(logits, targets, weights):
     """
     logits = tf.cast(logits, tf.float32)
     targets = tf.cast(targets, tf.int32)
+    weights = tf.cast(weights, tf.float32)
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
     hit = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), targets), tf.float32)
     total = tf.maximum(tf.reduce_sum(weights), 1.0)
@@ -191,6 +193,35 @@ class TokenModel(GenerativeModel):
 
         return self._logs(*self._terms(self.ema_generator, data, noise, False))
 
+    def held_out_nll(self, batches):
+        """The prediction protocol's likelihood over held-out ``(context, future)`` pairs
+        (``((context, labels), future)`` when conditional), EMA weights: the NLL of the
+        future's tokens given the context's, in nats per future frame and per token, and
+        bits per token (``bits_dim``: a token is a token model's dimension); ``{}`` for a
+        family without a likelihood (MaskGIT). What ``training.evaluate_tasks`` reports."""
+        net = self.ema_generator
+        if not net.likelihood:
+            return {}
+        total, clips = 0.0, 0
+        start = net.context_tokens
+        for x, y in batches:
+            context, labels = x if isinstance(x, (tuple, list)) else (x, None)
+            clip = tf.concat([tf.cast(context, tf.float32), tf.cast(y, tf.float32)], axis=1)
+            tokens = self.encode(clip)
+            logits = tf.cast(net(tokens, labels=self._labels(labels)), tf.float32)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(tokens, logits)
+            total += float(tf.reduce_sum(ce[:, start:]))
+            clips += int(ce.shape[0])
+        if not clips:
+            raise ValueError("held-out batches are empty: no clips to score")
+        per_token = total / (clips * (net.length - start))
+        return {
+            "nll_frame": total / (clips * net.target_frames),
+            "nll_token": per_token,
+            "bits_dim": per_token / math.log(2.0),
+            "nll_clips": clips,
+        }
+
     # -------------------------------------------------------------- sampling
     def sample_noise(self, num, seed=0):
         """``num`` noise vectors ``[num, latent_dim]`` for an integer seed."""
@@ -269,6 +300,9 @@ class TokenModel(GenerativeModel):
                     f"frames={frames}: a token model predicts its trained {net.target_frames} "
                     "frames (its token grid is fixed)"
                 )
+            if tuple(inputs.shape[1:]) != net.serving_input_shape:
+                want = ", ".join(map(str, net.serving_input_shape))
+                raise ValueError(f"context has shape {tuple(inputs.shape)}; expected [B, {want}]")
             context = tf.cast(inputs, tf.float32)
             batch = tf.shape(context)[0]
             if noise is None:

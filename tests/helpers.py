@@ -338,3 +338,22 @@ def make_gan():
 
 def global_batch(n=8):
     return np.random.default_rng(4).uniform(-1, 1, (n, 4, 8, 8, 1)).astype("float32")
+
+
+# ============================================================ token models' tokenizer
+def untrained_tokenizer(tmp_path, config=None, **kwargs):
+    """A ``.keras`` file of an untrained ``VQVAE`` (path returned) for the token models'
+    ``tokenizer`` field: the ``vqvae`` preset of ``config``'s data and channels, or a
+    ``VQVAE(**kwargs)``. Untrained codes are a fixed function of the clip: enough for
+    the mechanics (geometry, training steps, sampling, serialisation)."""
+    from keras_vgan.models.vqvae import VQVAE
+
+    if config is not None:
+        name = "vqvae_shapes" if config.data == "shapes" else "vqvae_moving_mnist"
+        vq_config = dataclasses.replace(presets.get_preset(name), channels=config.channels)
+        net = builders.build_networks(vq_config)[0]
+    else:
+        net = VQVAE(name="generator", **kwargs)
+    path = os.path.join(tmp_path, f"tokenizer_{net.channels}.keras")
+    net.save(path)
+    return path
