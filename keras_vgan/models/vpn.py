@@ -13,9 +13,9 @@ with a 256-way softmax per pixel (the uint8 value). Two networks:
   ``blocks`` residual ``CausalTimeBlock`` s, each a 3x3 spatial convolution and a causal
   mix of frames ``t, t - d, t - 2d`` (``d`` doubling per block, so the receptive field
   covers ``1 + 2 * (2**blocks - 1)`` past frames). The paper runs a ConvLSTM over
-  per-frame encodings; causal convolutions train every frame in parallel, which is what
-  a CPU budget favours (a ConvLSTM steps through time sequentially), and the causality
-  is exact by construction (no state to leak);
+  per-frame encodings; causal convolutions train every frame in parallel (a ConvLSTM
+  steps through time one frame after another), export as plain ops, and are exactly
+  causal by construction (a choice made on those grounds, not by an A/B here);
 * a **pixel decoder** of masked 2D convolutions (PixelCNN, van den Oord et al. 2016): a
   mask-A convolution of the current frame (a pixel does not see itself), then ``blocks``
   gated residual blocks (``GatedPixelBlock``: a mask-B convolution, plus the context,
@@ -26,7 +26,8 @@ A class label (``num_classes > 0``) is a learned embedding added to every contex
 
 Sampling (``VideoPixelNetwork.sample``) is frame by frame, pixel by pixel in raster order:
 two nested ``tf.while_loop`` s of a fixed number of steps (frames x ``H * W``), so an
-exported graph holds the whole loop. Each pixel is drawn by inverting the CDF of its
+exported graph holds the whole loop; a step decodes only the band of rows the pixel
+depends on (``decoder_reach``). Each pixel is drawn by inverting the CDF of its
 (temperature-scaled, top-k filtered) softmax at a given uniform number, so a sample is a
 pure function of its noise (``layers.sampling.sample_categorical``): the same in eager
 code and in every export format, and served from standard normal noise like the other
