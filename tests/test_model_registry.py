@@ -31,6 +31,7 @@ FAMILIES = (
     "videogpt",
     "vpn",
     "recycle_gan",
+    "vqvae",
 )
 TASK_ENDPOINTS = {
     "prediction": "predict",
@@ -50,6 +51,9 @@ def test_every_family_is_registered_once_with_what_the_toolkit_needs():
         if family.train_data is not None:  # two unpaired domains: its own data and engine
             assert family.build_model and family.open_data and family.samples
             assert family.serving.inputs == "frames" and family.serving.name
+        elif family.serving.inputs == "tokens":  # a tokenizer: its own engine and samples
+            assert family.task is None and family.build_model and family.samples
+            assert family.serving.inputs in endpoints.BUILDERS
         elif family.task is None:  # a GAN sampled from noise (at any times: timed_noise)
             assert family.serving in (registry.NOISE, registry.Serving("timed_noise"))
             assert family.baselines is None and family.serving.inputs in endpoints.BUILDERS

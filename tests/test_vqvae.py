@@ -136,7 +136,7 @@ def test_shapes_token_shape_and_bad_inputs():
 
 
 # ------------------------------------------------------------------ training
-STEPS = 60  # per epoch; two epochs
+STEPS = 40  # per epoch; two epochs
 
 
 @pytest.fixture(scope="module")
@@ -168,14 +168,16 @@ def test_fit_moves_every_weight_logs_code_usage_and_keeps_the_codes(trained):
     # codebook in use; without them a fresh VQ-VAE tends to a handful of codes).
     assert h["used_codes"] >= 0.5 and h["perplexity"] >= 4.0, h
     assert h["reconstruction"] < history["reconstruction"][0], history
-    # The tokenizer round trip: the codes of its own decoded clips largely match, far
-    # above the agreement of two independent draws from the code frequencies (after 120
-    # tiny steps; the 240 CPU-s preset run's figure is in the README).
+    # The tokenizer round trip: the codes of its own decoded clips mostly match, well
+    # above the agreement of independent draws from the two code frequencies (most
+    # codes are background: chance is high; after 80 tiny steps, the 240 CPU-s preset
+    # run's figure is in the README).
     codes = np.asarray(model.encode(x))
     again = np.asarray(model.encode(model.decode(codes)))
-    p = np.bincount(codes.ravel(), minlength=K) / codes.size
-    match = np.mean(codes == again)
-    assert match >= 0.4 and match >= 2.5 * np.sum(p**2), (match, np.sum(p**2))
+    p, q = (np.bincount(c.ravel(), minlength=K) / c.size for c in (codes, again))
+    match, chance = np.mean(codes == again), np.sum(p * q)
+    kappa = (match - chance) / (1 - chance)  # Cohen's: 0 at chance, 1 when all match
+    assert match >= 0.5 and kappa >= 0.25, (match, chance)
     # Held-out clips reconstruct better than reconstructing nothing (the background).
     result = evaluate_tokenizer(model, [x])
     blank = ReconstructionMetrics(ssim=True).update(-np.ones_like(x), x).result()
@@ -200,8 +202,8 @@ def test_keras_round_trip_and_load_tokenizer(trained, tmp_path):
 
 
 # ------------------------------------------------------------------ export
-def test_saved_model_and_litert_serve_reconstruct_encode_and_decode(trained, tmp_path):
-    from keras_vgan.export import export_saved_model, litert
+def test_saved_model_serves_reconstruct_encode_and_decode(trained, tmp_path):
+    from keras_vgan.export import export_saved_model
 
     model, _, _, x = trained
     x = x[:2]
@@ -214,6 +216,15 @@ def test_saved_model_and_litert_serve_reconstruct_encode_and_decode(trained, tmp
     np.testing.assert_array_equal(sigs["encode"](frames=tf.constant(x))["codes"], codes)
     got = sigs["decode"](codes=tf.constant(codes))["video"]
     np.testing.assert_allclose(got, model.decode(codes), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_litert_fp32_serves_reconstruct_encode_and_decode(trained, tmp_path):
+    from keras_vgan.export import litert
+
+    model, _, _, x = trained
+    x = x[:2]
+    codes = np.asarray(model.encode(x))
     # LiteRT fp32 (builtin ops only, run_export_test checks): the same reconstructions,
     # the codes of the same clips (float rounding may flip a near tie), the same decoding.
     run_export_test(model, tmp_path, "fp32", x, 1e-4, endpoint="reconstruct")
