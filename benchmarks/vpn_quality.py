@@ -36,6 +36,7 @@ from keras_vgan import builders, runs, runtime  # noqa: E402
 from keras_vgan.data import builtin_dataset  # noqa: E402
 from keras_vgan.layers.predictors import prediction_baselines  # noqa: E402
 from keras_vgan.metrics.offline import offline_metrics  # noqa: E402
+from keras_vgan.models.vpn import to_levels  # noqa: E402
 from keras_vgan.metrics.reconstruction import (  # noqa: E402
     evaluate_predictor,
     evaluate_stochastic_predictor,
@@ -60,7 +61,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", default=None, help="JSON file (default RUN/vpn_quality.json)")
     args = parser.parse_args(argv)
-    print(runtime.format_runtime())
+    print("\n".join(runtime.format_runtime()))
     config = runs.load_run_config(args.run)
     if config.model != "vpn":
         parser.error(f"--run {args.run!r} trained model={config.model!r}, not vpn")
@@ -78,8 +79,27 @@ def main(argv=None):
         np.asarray(model.nll(np.concatenate([x, y], axis=1))) for x, y in held_out(args.nll_clips)
     ]
     whole = np.concatenate(whole)
-    result["nll"] = dict(nll, all_frames_nll_frame=float(whole.mean()),
-                         first_frame_nll=float(whole[:, 0].mean()))  # fmt: skip
+    # References: the uniform model (log 256 a pixel) and the best model that ignores
+    # every other pixel, the value histogram of training clips (add-one smoothed).
+    train = builders.build_task_pairs(config, seed=config.seed, num_clips=args.nll_clips,
+                                      batch_size=args.batch_size)  # fmt: skip
+    counts = np.ones(256)
+    for x, y in train:
+        counts += np.bincount(
+            np.asarray(to_levels(np.concatenate([x, y], 1))).ravel(), minlength=256
+        )
+    log_p = np.log(counts / counts.sum())
+    future = np.concatenate([np.asarray(to_levels(y)) for _, y in held_out(args.nll_clips)])
+    pixels = config.size * config.size
+    result["nll"] = dict(
+        nll,
+        all_frames_nll_frame=float(whole.mean()),
+        first_frame_nll=float(whole[:, 0].mean()),
+        uniform_nll_frame=pixels * float(np.log(256)),
+        histogram_nll_frame=-float(log_p[future].sum(axis=(2, 3, 4)).mean()),
+    )
+    print(f"references: uniform {result['nll']['uniform_nll_frame']:.1f}, value histogram "
+          f"{result['nll']['histogram_nll_frame']:.1f} nats/frame")  # fmt: skip
     print(f"NLL {nll['nll_frame']:.2f} nats per future frame given {k} ({nll['bits_dim']:.4f} "
           f"bits/dim); every frame {whole.mean():.2f}; first frame {whole[:, 0].mean():.2f}")  # fmt: skip
 
