@@ -30,6 +30,9 @@ class Serving:
         name: the named endpoint of a ``"frames"`` family (``"predict"``, ...). ``"vae"``
             (sequential VAEs): the noise endpoints, and ``name`` / ``<name>_noise``
             (context frames and a seed / explicit noise; ``endpoints.vae_endpoints``).
+            ``"tokens"`` (a video tokenizer, vqvae): ``serving_default`` / ``name``
+            (``reconstruct``), ``encode`` (clips -> int32 codes) and ``decode``
+            (``endpoints.tokenizer_endpoints``).
     """
 
     inputs: str = "noise"

@@ -34,6 +34,11 @@ found from the class of the model's generator):
   (unconditional clips) and ``name`` / ``<name>_noise``: futures of context ``frames``
   from a ``seed`` (SavedModel) or explicit ``noise`` (every format).
 
+* ``Serving("tokens", name)`` (the video tokenizer, vqvae; ``tokenizer_endpoints``):
+  ``serving_default`` and ``name`` (``reconstruct``): ``frames`` -> ``video``; ``encode``:
+  ``frames`` -> ``codes`` int32 ``[None, t, h, w]``; ``decode``: ``codes`` -> ``video``.
+  Every format (full-integer LiteRT calibrates ``decode`` on uniformly drawn codes).
+
 * ``Serving("frames", name)`` (the conditional tasks; ``frames_endpoints``):
   ``serving_default`` and the endpoint ``name`` (``predict``, ``interpolate``,
   ``translate``, ``enhance``), both taking ``frames`` float32
