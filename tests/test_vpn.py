@@ -251,9 +251,8 @@ def test_exported_prediction_matches_keras(tmp_path, fmt):
         np.testing.assert_array_equal(got, want)
     else:
         # Another runtime's float rounding may move a uniform across a CDF step: a pixel
-        # one level off (what the program's check saw once: 2/255), rarely.
-        assert np.mean(got != want) <= 0.02 and np.abs(got - want).max() <= 0.5, (
-            np.mean(got != want), np.abs(got - want).max())  # fmt: skip
+        # drawn at the next level (the program's check saw one: 2/255), rarely.
+        assert np.mean(got != want) <= 0.02, np.mean(got != want)
 
 
 PROGRAM = [
