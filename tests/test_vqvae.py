@@ -103,6 +103,33 @@ def test_dead_codes_restart_at_encoder_outputs_of_the_batch():
     np.testing.assert_array_equal(np.asarray(again.codebook)[1:], revived)
 
 
+def test_two_replicas_update_the_codebook_as_one_device():
+    """The statistics and restart candidates are those of the global batch: a step on
+    two replicas (each with half the batch) leaves the codebook one device leaves."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(8, 2)).astype("float32")
+    init = rng.normal(size=(6, 2)).astype("float32")
+    seed = tf.constant([1, 2], tf.int64)
+    one = quantizer(init, decay=0.9, dead_code_steps=1)
+    codes = np.asarray(one.nearest(z))
+    assert float(one.update(z, codes, seed)["restarted"]) >= 1  # the restarts are compared too
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        two = quantizer(init, decay=0.9, dead_code_steps=1)
+
+    def half(array):
+        return strategy.experimental_distribute_values_from_function(
+            lambda ctx: array[
+                4 * ctx.replica_id_in_sync_group : 4 * ctx.replica_id_in_sync_group + 4
+            ]
+        )
+
+    step = tf.function(lambda a, b: two.update(a, b, seed))
+    strategy.run(step, args=(half(z), half(codes)))
+    for a, b in ((one.codebook, two.codebook), (one.ema_counts, two.ema_counts)):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=1e-6)
+
+
 # ------------------------------------------------------------------ the network
 def test_shapes_token_shape_and_bad_inputs():
     net = VQVAE(**TINY)

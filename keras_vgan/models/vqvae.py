@@ -60,13 +60,13 @@ def _replica_sum(x):
     return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
 
 
-def _first_replica(x):
-    """Replica 0's ``x`` on every replica (restart candidates must agree everywhere)."""
+def _replica_concat(x):
+    """Every replica's ``x`` joined along axis 0 in replica order: the rows of the global
+    batch (replica ``r`` holds rows ``[r b, (r + 1) b)``), identical on every replica."""
     ctx = tf.distribute.get_replica_context()
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return x
-    mine = tf.cast(tf.equal(ctx.replica_id_in_sync_group, 0), x.dtype)
-    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x * mine)
+    return ctx.all_gather(x, axis=0)
 
 
 def code_perplexity(counts):
@@ -205,13 +205,16 @@ class VectorQuantizer(keras.layers.Layer):
         # proportional to their squared distance to their code (k-means++ seeding, by the
         # Gumbel top-k trick), so that restarts go where the codebook is poor rather than
         # to the background most vectors are; cycled when the batch has fewer than K.
-        m = tf.shape(flat)[0]
+        # The global batch's vectors on every replica: the same restarts on any number
+        # of replicas as on one device.
         flat_codes = tf.reshape(tf.cast(codes, tf.int32), [-1])
         error = tf.reduce_sum(tf.square(flat - tf.gather(self.codebook, flat_codes)), axis=1)
+        candidates, error = _replica_concat(flat), _replica_concat(error)
+        m = tf.shape(candidates)[0]
         u = tf.random.stateless_uniform([m], seed=tf.cast(seed, tf.int64), minval=1e-7, maxval=1.0)
         keys = tf.math.log(error + 1e-12) - tf.math.log(-tf.math.log(u))
         order = tf.argsort(keys, direction="DESCENDING")
-        picks = _first_replica(tf.gather(flat, tf.gather(order, tf.range(k) % m)))
+        picks = tf.gather(candidates, tf.gather(order, tf.range(k) % m))
         dead_rows = dead[:, None]
         # A restarted code counts as one vector at its new place.
         self.codebook.assign(tf.where(dead_rows, picks, codebook))
