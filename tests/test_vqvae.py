@@ -2,6 +2,7 @@
 the EMA codebook and dead-code restarts, training with fit, the tokenizer round trip,
 ``.keras`` round trips, bad inputs, the evaluation program and export parity."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -226,6 +227,24 @@ def test_keras_round_trip_and_load_tokenizer(trained, tmp_path):
     np.testing.assert_array_equal(net.encode(x), model.encode(x))
     with pytest.raises(ValueError, match="neither a run directory, a checkpoint nor a .keras"):
         load_tokenizer(os.path.join(tmp_path, "missing.keras"))
+
+
+def test_evaluation_program_scores_a_tokenizer_run(trained, tmp_path, capsys):
+    from keras_vgan import presets, runs
+    from training import evaluate_tasks
+
+    model, _, _, x = trained
+    config = dataclasses.replace(presets.get_preset("vqvae_moving_mnist"), frames=FRAMES,
+                                 size=SIZE, codebook_size=K, latent_dim=8)  # fmt: skip
+    run = str(tmp_path / "run")
+    os.makedirs(run)
+    runs.write_config(run, config)
+    model.save(os.path.join(run, "model.keras"))
+    np.testing.assert_array_equal(load_tokenizer(run).encode(x), model.encode(x))
+    assert evaluate_tasks.main(["--run", run, "--clips", "4", "--batch-size", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "reconstruction: vqvae on moving_mnist (4 held-out clips" in out, out
+    assert "codes 4x4x4 of 16" in out and "code perplexity" in out and "\nblank " in out, out
 
 
 # ------------------------------------------------------------------ export
