@@ -154,8 +154,9 @@ def build_tokenizer(config, networks):
 
 
 def sample_callback(config, model, run_dir, data):
-    """The run's sample files: input | reconstruction | input panels of ``num_samples``
-    clips the run does not train on (``callbacks.TaskSamples``, TensorBoard included)."""
+    """The run's sample files: input | reconstruction | input panels of a fixed batch of
+    ``num_samples`` clips (``held_out_clips`` with seed + 1: held-out digits for Moving
+    MNIST; data on disk has no split) through ``callbacks.TaskSamples`` (TensorBoard too)."""
     import os
 
     from keras_vgan.callbacks import TaskSamples  # the callbacks sit above the engines
