@@ -283,8 +283,9 @@ def evaluate_run(run_dir, config, clips=256, batch_size=32, seed=None, data=None
         blank.update(-np.ones_like(x), x)
     rows["blank"], per_step["blank"] = blank.result(), blank.per_step()
     t, h, w = net.token_shape(config.frames, config.size)
+    kind = "held-out clips" if config.data in ("moving_mnist", "shapes") else "clips"
     title = (
-        f"reconstruction: {config.model} on {config.data} ({result['clips']} held-out clips, "
+        f"reconstruction: {config.model} on {config.data} ({result['clips']} {kind}, "
         f"seed {seed}); codes {t}x{h}x{w} of {net.codebook_size}; MSE/MAE per frame summed "
         "over pixels on [0, 1]"
     )
