@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_vgan.editing  # noqa: F401  (registers InversionEncoder)
 import keras_vgan.layers
 import keras_vgan.models
 from keras_vgan.models import VGANDiscriminator
@@ -226,6 +227,7 @@ MODEL_CASES = [
         _uniform(2, 4, 16, 16, 1),
         {},
     ),
+    ("InversionEncoder", dict(latent_dim=6, widths=(4, 8), **CLIP), _uniform(2, 4, 16, 16, 1), {}),
 ]  # fmt: skip
 
 # (registered class name, constructor kwargs, positional call inputs).

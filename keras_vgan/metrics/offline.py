@@ -137,10 +137,24 @@ class OfflineVideoEncoder(keras.Model):
         self.direction_head.build((None, self.feature_dim))
         self.built = True
 
-    def call(self, videos, training=False):
-        x = videos  # [B, T, H, W, C]
-        for conv, norm in zip(self.convs, self.norms, strict=True):
+    def feature_maps(self, videos, depth=None):
+        """The activations after each of the first ``depth`` convolutions (all by default).
+
+        Clips ``[B, T, H, W, C]`` of any ``T, H, W`` go through (the convolutions do not
+        fix them); the editing's perceptual distance compares these maps
+        (``keras_vgan.editing.perceptual_distance``).
+
+        Returns:
+            A list of ``[B, T_i, H_i, W_i, widths[i]]`` tensors.
+        """
+        x, maps = videos, []
+        for conv, norm in list(zip(self.convs, self.norms, strict=True))[:depth]:
             x = keras.ops.relu(norm(conv(x)))
+            maps.append(x)
+        return maps
+
+    def call(self, videos, training=False):
+        x = self.feature_maps(videos)[-1]  # from [B, T, H, W, C]
         x = keras.ops.mean(x, axis=(2, 3))  # [B, T / 8, C]: time order kept
         x = keras.ops.reshape(x, (-1, x.shape[1] * x.shape[2]))
         features = self.features(x)
