@@ -256,7 +256,7 @@ def test_exported_prediction_matches_keras(tmp_path, fmt):
 
 
 PROGRAM = [
-    "--frames", "4", "--context-frames", "2", "--size", "8", "--width", "8", "--depth", "1",
+    "--frames", "4", "--context-frames", "2", "--size", "16", "--width", "8", "--depth", "1",
     "--batch-size", "2", "--num-samples", "2", "--epochs", "1", "--steps-per-epoch", "2",
     "--quiet",
 ]  # fmt: skip
