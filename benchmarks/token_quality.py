@@ -72,7 +72,12 @@ def train_tokenizer(args):
     if args.tokenizer:
         net = load_tokenizer(args.tokenizer)
         net.save(path)
-        return path, {"source": args.tokenizer}
+        info = {"source": args.tokenizer}
+        config = os.path.join(args.tokenizer, "config.json")
+        if os.path.exists(config):  # a run directory: its CPU budget
+            with open(config) as f:
+                info["cpu_s"] = json.load(f).get("cpu_budget_s", 0.0)
+        return path, info
     if os.path.exists(path):
         with open(os.path.join(args.out, "tokenizer.json")) as f:
             return path, json.load(f)
