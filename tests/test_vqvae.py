@@ -229,6 +229,7 @@ def test_keras_round_trip_and_load_tokenizer(trained, tmp_path):
         load_tokenizer(os.path.join(tmp_path, "missing.keras"))
 
 
+@pytest.mark.slow  # ~8 s; the program test runs evaluate_tasks too
 def test_evaluation_program_scores_a_tokenizer_run(trained, tmp_path, capsys):
     from keras_vgan import presets, runs
     from training import evaluate_tasks
