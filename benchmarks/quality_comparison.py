@@ -283,7 +283,8 @@ def main(argv=None):
     print("\n".join(keras_vgan.runtime.format_runtime()))  # the figures hold for this CPU
     variants = parse_variants(args.variant)
     table = {**MODELS, **variants}
-    models = [m for m in args.models.split(",") if m] + list(variants)
+    # A variant also named in --models is one run, not two rows.
+    models = list(dict.fromkeys([m for m in args.models.split(",") if m] + list(variants)))
     unknown = [m for m in models if m not in table]
     if unknown and args.train:  # evaluation reads any finished run of WORKDIR by name
         raise SystemExit(f"--models: unknown {unknown}; known: {', '.join(table)}")
