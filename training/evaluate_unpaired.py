@@ -1,7 +1,7 @@
 """``python -m training.evaluate_unpaired --run RUN_DIR``: score an unpaired translator.
 
-Loads ``RUN_DIR/model.keras`` (a ``unpaired.RecycleGAN``) and ``config.json``, draws
-held-out clips of both domains (built-in data: the held-out test digits, another seed;
+Loads ``RUN_DIR/model.keras`` (a ``unpaired.RecycleGAN``; else the newest checkpoint) and
+``config.json``, draws held-out clips of both domains (built-in data: the held-out test digits, another seed;
 folders: the run's ``--data`` / ``--data-b`` reshuffled) and prints, per direction, the
 offline FD of the translations against the target domain next to the untranslated
 input's (the baseline) and a second real draw's (the floor), and the warping error of
@@ -37,11 +37,11 @@ def build_parser():
 
 
 def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, flow_method="dis"):
-    """``(rows, title)``: ``{metric: (value, protocol)}`` of a finished unpaired run."""
-    import keras
-
+    """``(rows, title)``: ``{metric: (value, protocol)}`` of an unpaired run (its
+    ``model.keras``, else its newest checkpoint)."""
     from keras_vgan import config as config_lib
     from keras_vgan import runs
+    from keras_vgan.export.load import load_run
     from keras_vgan.metrics.unpaired import translation_scores
     from keras_vgan.models.recycle_gan import unpaired_batches
     from keras_vgan.motion import FLOW_METHODS
@@ -54,12 +54,9 @@ def evaluate_run(run_dir, clips=256, batch_size=32, seed=None, flow_method="dis"
     config = runs.load_run_config(run_dir)
     if config.family.train_data is None or config.model != "recycle_gan":
         raise ValueError(f"{run_dir!r} trained model={config.model!r}, not recycle_gan")
-    path = os.path.join(run_dir, "model.keras")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path!r} does not exist (the run has not finished)")
-    model = keras.saving.load_model(path)
+    model = load_run(run_dir)  # model.keras, else the newest checkpoint (a stopped run)
     if not isinstance(model, RecycleGAN):
-        raise ValueError(f"{path!r} holds a {type(model).__name__}, expected a RecycleGAN")
+        raise ValueError(f"{run_dir!r} holds a {type(model).__name__}, expected a RecycleGAN")
     data = config_lib.validate_config(config)  # both domains opened once
     seed = config.seed + 1000 if seed is None else seed
 
