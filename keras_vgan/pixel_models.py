@@ -34,8 +34,8 @@ import keras
 import tensorflow as tf
 
 from keras_vgan.engine import GenerativeModel
-from keras_vgan.layers.sampling import check_sampling
-from keras_vgan.models.vpn import normal_cdf, to_levels
+from keras_vgan.layers.sampling import check_sampling, uniforms_from_normal
+from keras_vgan.models.vpn import to_levels
 from keras_vgan.variational import prediction_noise, unpack_vae_batch
 
 LOGS = ("loss", "nll_frame", "bits_dim")
@@ -172,7 +172,7 @@ class VideoPixelModel(GenerativeModel):
     def _sample(self, net, context, normals, labels, temperature, top_k):
         """``net.sample`` at ``u = Phi(normals)``, traced once per setting when eager (a
         Python loop over 256 pixel steps per frame would run op by op)."""
-        uniforms = normal_cdf(normals)
+        uniforms = uniforms_from_normal(normals)
         if not tf.executing_eagerly():  # inside a traced graph (an export) already
             return net.sample(context, uniforms, labels, temperature, top_k)
         key = (id(net), context is None, float(temperature), int(top_k))

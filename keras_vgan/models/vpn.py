@@ -37,7 +37,6 @@ The network computes logits only; the cross-entropy and its nats / bits figures 
 engine's (``keras_vgan.pixel_models.VideoPixelModel``).
 """
 
-import math
 
 import keras
 import numpy as np
@@ -65,19 +64,6 @@ def to_levels(clips):
 def from_levels(levels):
     """int 0..255 -> float32 in [-1, 1] (the data path's ``p / 127.5 - 1``)."""
     return tf.cast(levels, tf.float32) * (2.0 / 255.0) - 1.0
-
-
-def normal_cdf(z):
-    """``Phi(z)``, the standard normal CDF, from LiteRT builtin ops only: erf by
-    Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). ``tf.math.erf`` (what
-    ``layers.sampling.uniforms_from_normal`` uses) needs LiteRT's Flex delegate, and the
-    same arithmetic in every format keeps eager and exported samples equal."""
-    z = tf.cast(z, tf.float32)
-    x = tf.abs(z) * (1.0 / math.sqrt(2.0))
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))  # fmt: skip
-    erf = 1.0 - poly * tf.exp(-x * x)
-    return 0.5 + 0.5 * tf.sign(z) * erf
 
 
 # ------------------------------------------------------------------------ layers
