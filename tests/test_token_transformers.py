@@ -306,7 +306,7 @@ def _overfit(net, tokens, steps, lr=3e-3):
     return loss
 
 
-@pytest.mark.slow  # ~60 s: two nets memorise two sequences
+@pytest.mark.slow  # ~20 s alone: two nets memorise two sequences
 def test_each_model_overfits_a_tiny_token_set():
     # Two sequences of a learnable structure: a ramp and its mirror.
     tokens = tf.constant([[0, 1, 2, 3, 4, 5, 0, 1], [5, 4, 3, 2, 1, 0, 5, 4]], tf.int32)
@@ -352,7 +352,7 @@ PROGRAM = [
 ]  # fmt: skip
 
 
-@pytest.mark.slow  # ~3 min: two trainings, sampling, evaluation, export in three formats
+@pytest.mark.slow  # ~40 s alone, minutes on a busy machine: two trainings, evaluation, export x3
 def test_programs_train_generate_evaluate_and_export(tmp_path, capsys):
     from generate.cli import main as generate_main
     from keras_vgan.export import export_litert, export_onnx, export_saved_model, litert
