@@ -56,3 +56,28 @@ def prediction_family(check):
         condition="time",  # D judges context + future
         baselines=prediction_baselines,
     )
+
+
+def build_token_model(config, networks):
+    """The compiled ``token_models.TokenModel`` of a token family (the engine sits above
+    the models, so it is imported when a model is built)."""
+    from keras_vgan.token_models import build_token_model as build
+
+    return build(config, networks)
+
+
+def token_family(check):
+    """The ``ModelFamily`` fields every token transformer shares (over a frozen
+    tokenizer's codes; trained by ``token_models.TokenModel``; context -> future
+    frames, served like the VAE family), with its ``check``."""
+    return dict(
+        check=check,
+        serving=registry.Serving("vae", "predict"),
+        d_norms=D_NORMS,  # no discriminator: any value
+        num_classes=True,
+        task="prediction",
+        condition="time",
+        baselines=prediction_baselines,
+        build_model=build_token_model,
+    )
+

@@ -32,8 +32,6 @@ import tensorflow as tf
 from keras import ops
 
 from keras_vgan import registry
-from keras_vgan.layers.checks import D_NORMS
-from keras_vgan.layers.predictors import prediction_baselines
 from keras_vgan.layers.sampling import (
     check_sampling,
     gumbel_from_uniform,
@@ -41,6 +39,7 @@ from keras_vgan.layers.sampling import (
     sample_categorical,
 )
 from keras_vgan.layers.transformer import TokenTransformer
+from keras_vgan.models.common import token_family
 
 # A confidence no sampled token reaches: the given (context) tokens are never re-masked.
 _KNOWN = 1e9
@@ -197,25 +196,11 @@ def build_networks(config):
     return build_transformer(MaskGITTransformer, config, decode_steps=config.decode_steps), None
 
 
-def build_model(config, networks):
-    """The compiled ``token_models.TokenModel`` (the engine is above the models)."""
-    from keras_vgan.token_models import build_token_model
-
-    return build_token_model(config, networks)
-
-
 registry.register(
     registry.ModelFamily(
         name="maskgit",
         build=build_networks,
         generators=(MaskGITTransformer,),
-        check=check_config,
-        serving=registry.Serving("vae", "predict"),
-        d_norms=D_NORMS,  # no discriminator: any value
-        num_classes=True,
-        task="prediction",
-        condition="time",
-        baselines=prediction_baselines,
-        build_model=build_model,
+        **token_family(check_config),
     )
 )
