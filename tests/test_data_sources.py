@@ -501,6 +501,7 @@ def test_training_program_refuses_unreadable_data_in_one_line(tmp_path, capsys, 
     assert len(warnings_of(caplog)) == 1 and "a.mp4" in warnings_of(caplog)[0]
 
 
+@pytest.mark.slow  # ~10 s; the folder source and the program are each covered by default
 def test_training_program_trains_vgan_on_a_video_folder(tmp_path):
     root = tmp_path / "videos"
     clips = next(iter(data.bouncing_shapes(frames=8, size=24, batch_size=3, seed=2)))

@@ -66,7 +66,10 @@ def known_clips(adapter, n=2, seed=5):
 
 
 # ============================================================== inversion
-@pytest.mark.parametrize("model,space", [("mocogan", "z"), ("stylegan_v", "w+")])
+@pytest.mark.parametrize(
+    "model,space",
+    [pytest.param("mocogan", "z", marks=pytest.mark.slow), ("stylegan_v", "w+")],
+)  # MoCoGAN's trained fixture and perceptual term: ~10 s (its known answer runs by default)
 def test_inversion_lowers_the_reconstruction_error_of_real_clips(gans, model, space):
     adapter = editing.adapter_for(gans[model], space)
     clips = real_clips()

@@ -15,14 +15,27 @@ from keras_vgan import config as config_lib
 from keras_vgan.export import export_saved_model
 from tests.helpers import untrained_tokenizer
 
-# ~15 s each (a full-size token transformer samples); maskgit_moving_mnist stays in the
-# default run, these three share its code path.
-SLOW_PRESETS = ("maskgit_shapes", "videogpt_moving_mnist", "videogpt_shapes")
+
+def _default_run_presets():
+    """The first preset (sorted) of each kind (model, class-conditional, sparse frames),
+    plus the main job's: they run by default; the others share their code path and
+    are marked slow (the suite's time budget; ``-m slow`` runs them all)."""
+    seen, keep = set(), {"quick", "stylegan_v_quick"}
+    for name in sorted(presets.PRESETS):
+        c = presets.get_preset(name)
+        kind = (c.model, bool(c.num_classes), bool(c.sparse_frames))
+        if kind not in seen:
+            keep.add(name)
+        seen.add(kind)
+    return keep
+
+
+DEFAULT_PRESETS = _default_run_presets()
 
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_PRESETS else n
+    [n if n in DEFAULT_PRESETS else pytest.param(n, marks=pytest.mark.slow)
      for n in sorted(presets.PRESETS)],
 )  # fmt: skip
 def test_every_preset_validates_and_builds(name, tmp_path):

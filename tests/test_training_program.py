@@ -128,6 +128,7 @@ def _final_weights(run_dir):
     return [w.numpy() for w in gan.weights], gan
 
 
+@pytest.mark.slow  # ~22 s; test_run_faults resumes from checkpoints in the default run
 def test_sigkill_then_resume_continues_exactly(tmp_path):
     args = [*TINY, "--steps-per-epoch", "4", "--logdir", str(tmp_path), "--quiet"]
     proc = run_program([*args, "--epochs", "200", "--run-name", "killed"])
