@@ -55,7 +55,9 @@ def test_every_preset_validates_and_builds(name, tmp_path):
         return
     if config.family.train_data:  # its own batches: Recycle-GAN's unpaired (clips_a, clips_b)
         clips_a, clips_b = batch
-        assert clips_a.shape[:-1] == clips_b.shape[:-1] == (2, config.frames, config.size, config.size)
+        assert (
+            clips_a.shape[:-1] == clips_b.shape[:-1] == (2, config.frames, config.size, config.size)
+        )
         assert not np.array_equal(clips_a[..., :1], clips_b[..., :1])  # two domains, not one
         return
     assert gan.generator.frames == config.frames and gan.generator.size == config.size

@@ -80,4 +80,3 @@ def token_family(check):
         baselines=prediction_baselines,
         build_model=build_token_model,
     )
-

@@ -37,7 +37,6 @@ The network computes logits only; the cross-entropy and its nats / bits figures 
 engine's (``keras_vgan.pixel_models.VideoPixelModel``).
 """
 
-
 import keras
 import numpy as np
 import tensorflow as tf
