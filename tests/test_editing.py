@@ -124,6 +124,7 @@ def test_known_answer_stylegan_v_recovers_its_codes_near_them(stylegan_v):
     assert np.all(result.scores["mse"] < 2e-3), result.scores  # PSNR > 33 dB
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_encoder_trained_on_the_generators_samples_starts_the_inversion(mocogan):
     encoder, losses = editing.train_encoder(mocogan, steps=40, batch_size=8)
     assert np.all(np.isfinite(losses)) and np.mean(losses[-5:]) < np.mean(losses[:5])
@@ -153,6 +154,7 @@ def test_swaps_keep_the_part_they_claim_to_keep(gans):
         assert np.abs(one - np.asarray(adapter.render(a))).mean() > 1e-3, model
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_interpolation_ends_at_the_two_clips_and_blends_one_part(stylegan_v):
     adapter = editing.adapter_for(stylegan_v, "w")
     a = {k: np.asarray(v) for k, v in adapter.random_codes(1, seed=1).items()}
@@ -181,6 +183,7 @@ def test_retime_gives_the_requested_frames_and_keeps_the_first(gans, model, spac
     np.testing.assert_allclose(shorter, clip[:, :3], atol=1e-5)
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_stylegan_v_renders_the_same_codes_at_other_timestamps(stylegan_v):
     adapter = editing.adapter_for(stylegan_v, "w+")
     codes = adapter.random_codes(2, seed=4)
@@ -255,6 +258,7 @@ def test_bad_inputs_raise_one_clear_error(mocogan, tmp_path):
 
 
 # ================================================================ program
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_program_inverts_edits_and_writes_its_files(mocogan, tmp_path, capsys):
     model = os.path.join(tmp_path, "gan.keras")
     mocogan.save(model)

@@ -136,6 +136,7 @@ def write_videos(folder, n=2, frames=6, seed=0):
         video_io.write_mp4(os.path.join(folder, f"v{k}.mp4"), video_io.to_uint8(clip))
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_folders_of_two_domains_and_one_line_errors(tmp_path, capsys):
     from training.cli import main
 
@@ -292,6 +293,7 @@ def test_round_trip_of_the_engine_and_both_directions(trained, tmp_path):
 
 
 # ================================================================= export parity
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_export_serves_both_directions(trained, tmp_path):
     model, a, b = trained["model"], trained["a"], trained["b"]
     eps = endpoints.endpoints_of(model)

@@ -64,6 +64,7 @@ def test_suite_runs_with_the_variable_set_and_in_effect():
 
 
 @x86_only
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_training_program_turns_onednn_on_and_records_it(tmp_path):
     args = [
         "--preset", "quick", "--frames", "4", "--size", "16", "--depth", "2", "--width", "4",

@@ -228,6 +228,7 @@ def _export_check(name, formats, tmp_path):
         )  # fmt: skip
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_tau_exports_its_predict_signature(tmp_path):
     pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
     _export_check("predict_tau_moving_mnist", ["saved_model", "fp32"], tmp_path)

@@ -77,6 +77,7 @@ def test_round_trip_and_a_few_steps_move_both_heads(tmp_path):
     assert loaded.get_compile_config()["temporal_weight"] == 1.0
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_overfits_a_handful_of_clips_and_beats_the_identity_baseline():
     keras.utils.set_random_seed(0)
     x, y = pairs("translation", n=4, frames=FRAMES)
@@ -122,6 +123,7 @@ def test_training_program_trains_the_preset_and_evaluation_prints_the_table(tmp_
         assert word in out, out
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_training_program_reads_paired_folders(tmp_path):
     from keras_vgan import runs
     from training.cli import main

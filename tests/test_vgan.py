@@ -118,6 +118,7 @@ def _mask_mean_after_training(mask_l1):
     return float(np.mean(g(z, training=True)["mask"]))
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_mask_sparsity_term_drives_the_mask_down():
     without, with_l1 = _mask_mean_after_training(0.0), _mask_mean_after_training(50.0)
     assert with_l1 < without - 0.1

@@ -104,6 +104,7 @@ def test_dead_codes_restart_at_encoder_outputs_of_the_batch():
     np.testing.assert_array_equal(np.asarray(again.codebook)[1:], revived)
 
 
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_two_replicas_update_the_codebook_as_one_device():
     """The statistics and restart candidates are those of the global batch: a step on
     two replicas (each with half the batch) leaves the codebook one device leaves."""
@@ -249,6 +250,7 @@ def test_evaluation_program_scores_a_tokenizer_run(trained, tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ export
+@pytest.mark.slow  # suite time; the family stays covered in the default run
 def test_saved_model_serves_reconstruct_encode_and_decode(trained, tmp_path):
     from keras_vgan.export import export_saved_model
 
