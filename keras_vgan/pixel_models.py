@@ -36,7 +36,7 @@ import tensorflow as tf
 from keras_vgan.engine import GenerativeModel
 from keras_vgan.layers.sampling import check_sampling, uniforms_from_normal
 from keras_vgan.models.vpn import to_levels
-from keras_vgan.variational import prediction_noise, unpack_vae_batch
+from keras_vgan.variational import SampledFutures, prediction_noise, unpack_vae_batch
 
 LOGS = ("loss", "nll_frame", "bits_dim")
 
@@ -50,7 +50,7 @@ def pixel_nll(logits, clips):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoPixelModel(GenerativeModel):
+class VideoPixelModel(SampledFutures, GenerativeModel):
     """An autoregressive pixel model of video (VPN) trained with ``fit``; see the module.
 
     Args:
@@ -231,20 +231,6 @@ class VideoPixelModel(GenerativeModel):
         z = tf.reshape(z, [-1, net.frames, net.z_dim])
         return self._sample(net, None, z, self._cycled(labels, tf.shape(z)[0]), temperature,
                             top_k)  # fmt: skip
-
-    def predict_samples(self, context, num_samples=10, seed=0, frames=None, labels=None,
-                        use_ema=True):  # fmt: skip
-        """``num_samples`` futures per context: ``[B, num_samples, frames, H, W, 1]``
-        (sample ``s`` draws its noise from ``(seed, s)``)."""
-        if not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
-        outs = [
-            self.generate(
-                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
-            )  # fmt: skip
-            for s in range(num_samples)
-        ]
-        return tf.stack(outs, axis=1)
 
     # ---------------------------------------------------------------- config
     def get_config(self):

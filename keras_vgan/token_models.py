@@ -46,7 +46,7 @@ from keras import ops
 from keras_vgan.engine import GenerativeModel
 from keras_vgan.layers.checks import check_positive
 from keras_vgan.layers.sampling import check_sampling, uniforms_from_normal
-from keras_vgan.variational import prediction_noise, unpack_vae_batch
+from keras_vgan.variational import SampledFutures, prediction_noise, unpack_vae_batch
 
 LOGS = ("loss", "accuracy", "nll_token", "nll_frame")
 
@@ -69,7 +69,7 @@ def token_cross_entropy(logits, targets, weights):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class TokenModel(GenerativeModel):
+class TokenModel(SampledFutures, GenerativeModel):
     """A token transformer over a frozen tokenizer, trained with ``fit``; see the module.
 
     Args:
@@ -318,20 +318,6 @@ class TokenModel(GenerativeModel):
         if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"z has shape {tuple(z.shape)}; expected [B, {self.latent_dim}]")
         return self._run(use_ema, top_k, temperature, z, self._cycled(labels, tf.shape(z)[0]))
-
-    def predict_samples(self, context, num_samples=10, seed=0, frames=None, labels=None,
-                        use_ema=True):  # fmt: skip
-        """``num_samples`` futures per context: ``[B, num_samples, target_frames, H, W, C]``
-        (sample ``s`` draws its noise from ``(seed, s)``)."""
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
-        outs = [
-            self.generate(
-                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
-            )  # fmt: skip
-            for s in range(num_samples)
-        ]
-        return tf.stack(outs, axis=1)
 
     # ---------------------------------------------------------------- config
     def get_config(self):

@@ -33,6 +33,8 @@ Sampling (EMA weights by default):
   the trained horizon).
 """
 
+import numbers
+
 import keras
 import tensorflow as tf
 
@@ -74,8 +76,29 @@ def prediction_noise(batch, steps, z_dim, seed=0, sample=0):
     return tf.transpose(tf.random.stateless_normal(shape, seed=seed), [1, 0, 2])
 
 
+class SampledFutures:
+    """``predict_samples`` for an engine whose ``generate(context, ..., sample=s)`` draws
+    one future per noise stream ``s`` (the VAE, token and pixel engines)."""
+
+    def predict_samples(self, context, num_samples=10, seed=0, frames=None, labels=None,
+                        use_ema=True):  # fmt: skip
+        """``num_samples`` futures per context: ``[B, num_samples, frames, H, W, C]``
+        (sample ``s`` draws its noise from ``(seed, s)``)."""
+        if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral):
+            raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
+        if num_samples < 1:
+            raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
+        outs = [
+            self.generate(
+                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
+            )  # fmt: skip
+            for s in range(int(num_samples))
+        ]
+        return tf.stack(outs, axis=1)
+
+
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class VideoVAE(GenerativeModel):
+class VideoVAE(SampledFutures, GenerativeModel):
     """A sequential VAE (SVG-LP, TD-VAE) trained with ``fit``: one network and its EMA.
 
     Args:
@@ -207,20 +230,6 @@ class VideoVAE(GenerativeModel):
         z = tf.reshape(z, [-1, steps, net.z_dim])
         labels = self._cycled(labels, tf.shape(z)[0])
         return net.rollout(None, z, labels=labels, horizon=net.frames)
-
-    def predict_samples(self, context, num_samples=10, seed=0, frames=None, labels=None,
-                        use_ema=True):  # fmt: skip
-        """``num_samples`` futures per context: ``[B, num_samples, frames, H, W, C]``
-        (sample ``s`` draws its noise from ``(seed, s)``)."""
-        if int(num_samples) < 1:
-            raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
-        outs = [
-            self.generate(
-                context, labels=labels, seed=seed, use_ema=use_ema, frames=frames, sample=s
-            )  # fmt: skip
-            for s in range(int(num_samples))
-        ]
-        return tf.stack(outs, axis=1)
 
     # ---------------------------------------------------------------- config
     def get_config(self):
