@@ -118,6 +118,8 @@ def build_gan(config):
             )
         if config.dd_weight:  # prediction: TAU's differential divergence term
             weights["dd_weight"] = config.dd_weight
+        if config.ssim_weight:  # the structural term 1 - SSIM
+            weights["ssim_weight"] = config.ssim_weight
         gan = engine(
             generator,
             discriminator,

@@ -107,6 +107,7 @@ class TrainConfig:
     flow_weight: float = 0.0
     flow_method: str = "spynet"  # the source's flow: "spynet" (shipped weights), "dis", "farneback"
     dd_weight: float = 0.0  # prediction: TAU's differential divergence regularisation
+    ssim_weight: float = 0.0  # structural term 1 - SSIM of the frames (losses.ssim_loss)
     # The VAE family (svg_lp, tdvae; keras_vgan/variational.py): latent_dim is z per frame.
     kl_weight: float = 1e-4  # beta on the KL terms of the ELBO (SVG-LP's 1e-4)
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
@@ -316,9 +317,16 @@ def validate_config(config):
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
     if family.task:
-        for name in ("adv_weight", "l1_weight", "l2_weight", "temporal_weight", "dd_weight"):
+        for name in (
+            "adv_weight", "l1_weight", "l2_weight", "temporal_weight", "dd_weight", "ssim_weight"
+        ):  # fmt: skip
             if getattr(config, name) < 0:
                 raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
+        if config.ssim_weight and config.size < 11:
+            raise ValueError(
+                f"ssim_weight={config.ssim_weight!r} needs frames of at least 11x11 "
+                f"(SSIM's window), got size={config.size}"
+            )
     family.check(config)  # the family's geometry (and task fields)
     allowed = DATA_CHANNELS.get(config.data, (1, 3))
     if config.channels not in allowed:

@@ -22,6 +22,8 @@ Regularisers:
 * ``gradient_penalty``: WGAN-GP two-sided penalty on interpolates.
 * ``r1_penalty``: squared gradient norm on real data (Mescheder et al. 2018).
 * ``mask_sparsity``: L1 prior on the VGAN foreground mask (Vondrick et al. 2016).
+* ``ssim_loss``: ``1 - SSIM`` of frames on [0, 1] (Wang et al. 2004; as a training
+  loss, Zhao et al. 2017).
 * ``differential_divergence``: TAU's differential divergence regularisation of a
   predicted clip against its target (Tan et al. 2023).
 
@@ -450,6 +452,32 @@ def differential_divergence(prediction, target, tau=0.1, over="pixels"):
     log_p = tf.nn.log_softmax(dp / tau, axis=axis)
     log_q = tf.nn.log_softmax(dy / tau, axis=axis)
     return tf.reduce_mean(tf.exp(log_p) * (log_p - log_q))
+
+
+def ssim_loss(prediction, target):
+    """``1 - mean SSIM`` of the frames of two clips ``[B, T, H, W, C]`` on [0, 1].
+
+    SSIM is ``tf.image.ssim`` (11x11 Gaussian window, ``max_val=1``), the same function
+    the prediction tables report (``metrics.reconstruction.per_frame_ssim``), so frames
+    must be at least 11x11. As a reconstruction term (Zhao, Gallo, Frosio & Kautz 2017,
+    "Loss Functions for Image Restoration with Neural Networks", IEEE TCI) it weighs
+    what squared error does not: a faint haze on a black background costs SSIM through
+    the luminance term ``(2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1)`` with
+    ``C1 = 1e-4``, so a haze of 1% of full scale halves the SSIM of a background window
+    while it adds only ``1e-4`` to its squared error.
+
+    Returns:
+        Scalar float32 loss in [0, 2] (0 for identical clips).
+    """
+    from keras_vgan.metrics.reconstruction import per_frame_ssim
+
+    p, y = _f32(prediction), _f32(target)
+    if p.shape.rank != 5 or p.shape != y.shape:
+        raise ValueError(
+            f"prediction {tuple(p.shape)} and target {tuple(y.shape)} must be clips of the "
+            "same shape [B, T, H, W, C]"
+        )
+    return 1.0 - tf.reduce_mean(per_frame_ssim(p, y))
 
 
 # ------------------------------------------------------ unpaired video translation

@@ -12,6 +12,7 @@ LeCun, "Deep multi-scale video prediction beyond mean square error" (ICLR
         + l1_weight * mean|G(x) - y| + l2_weight * mean (G(x) - y)^2
         + temporal_weight * mean|(G(x)_t - G(x)_{t-1}) - (y_t - y_{t-1})|
         + dd_weight * differential_divergence(G(x), y)           (TAU, on [0, 1])
+        + ssim_weight * (1 - SSIM(G(x), y))                        (on [0, 1])
 
 With ``adv_weight=0`` the step is reconstruction alone: the discriminator is
 neither run nor trained (its compute is saved; ``d_loss`` and ``g_loss`` are not
@@ -133,7 +134,18 @@ class VideoTaskGAN(TwoPlayerModel):
         self.condition = condition
         # === Trackers ===
         self._set_trackers(
-            ("d_loss", "g_loss", "l1", "l2", "temporal", "dd", "r1", "d_real", "d_fake"),
+            (
+                "d_loss",
+                "g_loss",
+                "l1",
+                "l2",
+                "temporal",
+                "dd",
+                "ssim_loss",
+                "r1",
+                "d_real",
+                "d_fake",
+            ),
             ("d_loss", "g_loss", "l1", "l2", "d_real", "d_fake"),
         )
         # The networks build themselves at construction (they know their shapes).
@@ -151,6 +163,7 @@ class VideoTaskGAN(TwoPlayerModel):
         temporal_weight=0.0,
         r1_gamma=0.0,
         dd_weight=0.0,
+        ssim_weight=0.0,
         **kwargs,
     ):
         """Configures the losses.
@@ -168,6 +181,8 @@ class VideoTaskGAN(TwoPlayerModel):
             r1_gamma: R1 weight gamma on the real views (``gamma / 2 * R1``).
             dd_weight: weight of TAU's differential divergence regularisation
                 (``losses.differential_divergence`` of the clips on [0, 1]).
+            ssim_weight: weight of the structural term ``losses.ssim_loss`` (``1 -
+                SSIM`` of the frames on [0, 1]; frames of at least 11x11).
             **kwargs: passed to ``keras.Model.compile``.
         """
         weights = dict(
@@ -177,6 +192,7 @@ class VideoTaskGAN(TwoPlayerModel):
             temporal_weight=temporal_weight,
             r1_gamma=r1_gamma,
             dd_weight=dd_weight,
+            ssim_weight=ssim_weight,
         )
         self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
         adversarial = bool(adv_weight)
@@ -184,6 +200,7 @@ class VideoTaskGAN(TwoPlayerModel):
         active += ["l1", "l2"]
         active += ["temporal"] if temporal_weight else []
         active += ["dd"] if dd_weight else []
+        active += ["ssim_loss"] if ssim_weight else []
         active += ["r1"] if r1_gamma and adversarial else []
         self._active = tuple(active + (["d_real", "d_fake"] if adversarial else []))
 
@@ -267,6 +284,10 @@ class VideoTaskGAN(TwoPlayerModel):
                 dd = losses_lib.differential_divergence((fake + 1.0) / 2.0, (real + 1.0) / 2.0)
                 total += self.dd_weight * dd
                 logs["dd"] = dd
+            if self.ssim_weight:
+                s = losses_lib.ssim_loss((fake + 1.0) / 2.0, (real + 1.0) / 2.0)
+                total += self.ssim_weight * s
+                logs["ssim_loss"] = s
             scaled = self.scaled_loss(total, self.g_optimizer)
         self.apply_scaled_gradients(tape, scaled, self.g_optimizer, g_vars)
         return g_loss, fake_heads

@@ -190,6 +190,8 @@ def test_learning_rate_schedules_known_values_and_validation():
     ]:
         with pytest.raises(ValueError, match=message):
             validate_config(dataclasses.replace(config, **{field: value}))
+    with pytest.raises(ValueError, match="ssim_weight=1.0 needs frames of at least 11x11"):
+        validate_config(dataclasses.replace(config, ssim_weight=1.0, size=8, depth=2))
 
 
 @pytest.mark.parametrize("name", ["predict_simvp_moving_mnist", "predict_tau_moving_mnist"])
