@@ -231,21 +231,22 @@ def report(out_dir):
         )
     print("\nper time step (mean over seeds): MSE / SSIM")
     steps = len(base["per_step"]["blank"]["mse"])
+    width = max(len(n) for n in [*base["per_step"], *by_model]) + 2  # the name column
     head = "".join(f"{'t+' + str(t + 1):>13}" for t in range(steps))
-    print(f"{'':<26}{head}")
+    print(f"{'':<{width}}{head}")
     series = {n: v for n, v in base["per_step"].items()}
     for model, rs in by_model.items():
         series[model] = {m: np.mean([r["per_step"][m] for r in rs], axis=0) for m in METRICS}
     for name, ps in series.items():
         cells = "".join(f"{a:>7.1f}/{b:.3f}" for a, b in zip(ps["mse"], ps["ssim"], strict=True))
-        print(f"{name:<26}{cells}")
+        print(f"{name:<{width}}{cells}")
     if any("rollout_per_step" in r for r in runs):
         print("\nroll-out to 20 future frames (trained on 10), MSE per step, mean over seeds:")
         for name, ps in base.get("rollout_per_step", {}).items():
-            print(f"  {name:<24}" + " ".join(f"{v:.0f}" for v in ps["mse"]))
+            print(f"  {name:<{width}}" + " ".join(f"{v:.0f}" for v in ps["mse"]))
         for model, rs in by_model.items():
             rr = [r["rollout_per_step"]["mse"] for r in rs if "rollout_per_step" in r]
-            print(f"  {model:<24}" + " ".join(f"{v:.0f}" for v in np.mean(rr, axis=0)))
+            print(f"  {model:<{width}}" + " ".join(f"{v:.0f}" for v in np.mean(rr, axis=0)))
     if any("npy_result" in r for r in runs):
         print("\nmnist_test_seq.npy:")
         npy_rows = dict(base.get("npy_rows", {}))
