@@ -455,10 +455,12 @@ def differential_divergence(prediction, target, tau=0.1, over="pixels"):
 
 
 def ssim_loss(prediction, target):
-    """``1 - mean SSIM`` of the frames of two clips ``[B, T, H, W, C]`` on [0, 1].
+    """``1 - mean SSIM`` of the frames of two clips ``[B, T, H, W, C]`` in [-1, 1].
 
-    SSIM is ``tf.image.ssim`` (11x11 Gaussian window, ``max_val=1``), the same function
-    the prediction tables report (``metrics.reconstruction.per_frame_ssim``), so frames
+    The clips are in the library's range and are scored on [0, 1], as the metrics
+    do: SSIM is ``tf.image.ssim`` (11x11 Gaussian window, ``max_val=1``) of
+    ``(x + 1) / 2``, the very function the prediction tables report
+    (``metrics.reconstruction.per_frame_ssim``), so frames
     must be at least 11x11. As a reconstruction term (Zhao, Gallo, Frosio & Kautz 2017,
     "Loss Functions for Image Restoration with Neural Networks", IEEE TCI) it weighs
     what squared error does not: a faint haze on a black background costs SSIM through

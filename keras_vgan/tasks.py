@@ -12,7 +12,7 @@ LeCun, "Deep multi-scale video prediction beyond mean square error" (ICLR
         + l1_weight * mean|G(x) - y| + l2_weight * mean (G(x) - y)^2
         + temporal_weight * mean|(G(x)_t - G(x)_{t-1}) - (y_t - y_{t-1})|
         + dd_weight * differential_divergence(G(x), y)           (TAU, on [0, 1])
-        + ssim_weight * (1 - SSIM(G(x), y))                        (on [0, 1])
+        + ssim_weight * (1 - SSIM(G(x), y))                        (scored on [0, 1])
 
 With ``adv_weight=0`` the step is reconstruction alone: the discriminator is
 neither run nor trained (its compute is saved; ``d_loss`` and ``g_loss`` are not
@@ -285,7 +285,7 @@ class VideoTaskGAN(TwoPlayerModel):
                 total += self.dd_weight * dd
                 logs["dd"] = dd
             if self.ssim_weight:
-                s = losses_lib.ssim_loss((fake + 1.0) / 2.0, (real + 1.0) / 2.0)
+                s = losses_lib.ssim_loss(fake, real)  # clips in [-1, 1], scored on [0, 1]
                 total += self.ssim_weight * s
                 logs["ssim_loss"] = s
             scaled = self.scaled_loss(total, self.g_optimizer)

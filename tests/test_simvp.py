@@ -115,14 +115,46 @@ def test_differential_divergence_known_answers():
         losses.differential_divergence(p[0], y[0])
 
 
+def test_ssim_loss_known_answers():
+    # Clips in [-1, 1], scored on [0, 1]. Constant frames have no variance: SSIM is the
+    # luminance term alone, (2 a b + C1) / (a^2 + b^2 + C1), C1 = (0.01 * max_val)^2,
+    # with a, b the frames' values on [0, 1].
+    c1 = 1e-4
+    shape = (2, 3, 16, 16, 1)
+    black = np.full(shape, -1.0, "float32")
+
+    def clip(v01):
+        return np.full(shape, 2 * v01 - 1, "float32")
+
+    for a, b in [(0.5, 0.0), (0.01, 0.0), (0.3, 0.6)]:
+        expected = 1 - (2 * a * b + c1) / (a * a + b * b + c1)
+        got = float(losses.ssim_loss(clip(a), clip(b)))
+        assert got == pytest.approx(expected, rel=1e-3), (a, b)
+    # A 1% haze on black halves the SSIM (loss 0.5) at a squared error of only 1e-4.
+    assert float(losses.ssim_loss(clip(0.01), black)) == pytest.approx(0.5, rel=1e-3)
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-1, 1, shape).astype("float32")
+    assert float(losses.ssim_loss(y, y)) == pytest.approx(0.0, abs=1e-6)
+    # The mean over frames of tf.image.ssim on [0, 1], the metric the tables report.
+    p = np.clip(y + rng.normal(0, 0.2, shape), -1, 1).astype("float32")
+    frames = (-1, 16, 16, 1)
+    p01, y01 = ((v.reshape(frames) + 1) / 2 for v in (p, y))
+    reference = 1 - np.mean(tf.image.ssim(p01, y01, max_val=1.0))
+    assert float(losses.ssim_loss(p, y)) == pytest.approx(float(reference), rel=1e-5)
+    with pytest.raises(ValueError, match="must be clips of the same shape"):
+        losses.ssim_loss(p[0], y[0])
+    with pytest.raises(ValueError, match="at least 11x11"):
+        losses.ssim_loss(p[:, :, :8, :8], y[:, :, :8, :8])
+
+
 # ------------------------------------------------------------------- training
 def test_reconstruction_alone_skips_the_discriminator_and_round_trips(tmp_path):
     gan = task_gan(TAUPredictor, seed=1)
-    gan.compile(adv_weight=0.0, l1_weight=0.0, l2_weight=1.0, dd_weight=0.1)
+    gan.compile(adv_weight=0.0, l1_weight=0.0, l2_weight=1.0, dd_weight=0.1, ssim_weight=0.5)
     x, y = pairs("prediction", n=4, context_frames=K)
     g0, d0 = snapshot(gan.generator.trainable_variables), snapshot(gan.discriminator.weights)
     history = gan.fit(tf.data.Dataset.from_tensors((x, y)).repeat(3), verbose=0).history
-    assert set(history) == {"l1", "l2", "dd"}
+    assert set(history) == {"l1", "l2", "dd", "ssim_loss"}
     assert all(np.isfinite(v).all() and v[-1] > 0 for v in history.values())
     moved = changed(g0, gan.generator.trainable_variables)
     assert sum(moved) > 0.9 * len(moved)  # (all of them: the overfit test's 120 steps)
@@ -131,6 +163,7 @@ def test_reconstruction_alone_skips_the_discriminator_and_round_trips(tmp_path):
     # The trained engine survives a .keras round trip: outputs, compile settings, roll-out.
     loaded = run_serialization_test(gan, tmp_path, x[:2])
     assert loaded.get_compile_config()["dd_weight"] == 0.1
+    assert loaded.get_compile_config()["ssim_weight"] == 0.5
     np.testing.assert_array_equal(
         np.asarray(loaded.generate(x[:2], frames=5)), np.asarray(gan.generate(x[:2], frames=5))
     )
@@ -183,6 +216,7 @@ def test_learning_rate_schedules_known_values_and_validation():
     for field, value, message in [
         ("lr_schedule", "linear", "lr_schedule='linear' is not one of constant, cosine, onecycle"),
         ("dd_weight", -0.1, "dd_weight=-0.1 must be >= 0"),
+        ("ssim_weight", -1.0, "ssim_weight=-1.0 must be >= 0"),
         ("width", 15, "width=15 must be even"),
         ("depth", 1, "depth=1 must be >= 2"),
         ("size", 66, "size=66 must be a multiple of 2\\*\\*2=4"),
