@@ -116,10 +116,6 @@ def build_gan(config):
                 dict(flow_method=config.flow_method),
                 dict(flow_weight=config.flow_weight),
             )
-        if config.dd_weight:  # prediction: TAU's differential divergence term
-            weights["dd_weight"] = config.dd_weight
-        if config.ssim_weight:  # the structural term 1 - SSIM
-            weights["ssim_weight"] = config.ssim_weight
         gan = engine(
             generator,
             discriminator,
@@ -138,6 +134,8 @@ def build_gan(config):
             l2_weight=config.l2_weight,
             temporal_weight=config.temporal_weight,
             r1_gamma=config.r1_gamma,
+            dd_weight=config.dd_weight,
+            ssim_weight=config.ssim_weight,
         )
         return gan
     gan = VideoGAN(

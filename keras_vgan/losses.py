@@ -22,8 +22,8 @@ Regularisers:
 * ``gradient_penalty``: WGAN-GP two-sided penalty on interpolates.
 * ``r1_penalty``: squared gradient norm on real data (Mescheder et al. 2018).
 * ``mask_sparsity``: L1 prior on the VGAN foreground mask (Vondrick et al. 2016).
-* ``ssim_loss``: ``1 - SSIM`` of frames on [0, 1] (Wang et al. 2004; as a training
-  loss, Zhao et al. 2017).
+* ``ssim_loss``: ``1 - SSIM`` of the frames, scored on [0, 1] (Wang et al. 2004; as a
+  training loss, Zhao et al. 2017).
 * ``differential_divergence``: TAU's differential divergence regularisation of a
   predicted clip against its target (Tan et al. 2023).
 
@@ -471,15 +471,11 @@ def ssim_loss(prediction, target):
     Returns:
         Scalar float32 loss in [0, 2] (0 for identical clips).
     """
+    # Imported here: keras_vgan.metrics loads the evaluation stack. per_frame_ssim checks
+    # the shapes and the window.
     from keras_vgan.metrics.reconstruction import per_frame_ssim
 
-    p, y = _f32(prediction), _f32(target)
-    if p.shape.rank != 5 or p.shape != y.shape:
-        raise ValueError(
-            f"prediction {tuple(p.shape)} and target {tuple(y.shape)} must be clips of the "
-            "same shape [B, T, H, W, C]"
-        )
-    return 1.0 - tf.reduce_mean(per_frame_ssim(p, y))
+    return 1.0 - tf.reduce_mean(per_frame_ssim(prediction, target))
 
 
 # ------------------------------------------------------ unpaired video translation

@@ -55,8 +55,8 @@ _PREDICT_COMMON = dict(
     lr_schedule="onecycle",
 )
 
-# The reconstruction weights that win at a CPU budget (the SimVP preset's comment).
-_PREDICT_CPU_BUDGET = dict(l1_weight=1.0, l2_weight=0.3)
+# SimVP's and TAU's recipe at a CPU budget (the comment above their presets).
+_PREDICT_CPU_BUDGET = dict(l1_weight=1.0, l2_weight=0.3, g_lr=5e-3, depth=4)
 
 # Shared by the VAE presets (svg_lp, tdvae).
 _VAE_COMMON = dict(
@@ -349,15 +349,12 @@ PRESETS = {
     # 0.3 * L2, where MSE alone blurs uncertain digits into a haze that loses SSIM and
     # MAE to the blank frame, and L1 + 0.1 * L2 collapses to the blank frame itself.
     "predict_simvp_moving_mnist": TrainConfig(
-        model="predict_simvp",
-        **{**_PREDICT_COMMON, **_PREDICT_CPU_BUDGET},
-        **{**_TASK_COMMON, "depth": 4, "g_lr": 5e-3},
+        model="predict_simvp", **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET}
     ),
     "predict_tau_moving_mnist": TrainConfig(
         model="predict_tau",
         dd_weight=0.1,
-        **{**_PREDICT_COMMON, **_PREDICT_CPU_BUDGET},
-        **{**_TASK_COMMON, "depth": 4, "g_lr": 5e-3},
+        **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET},
     ),
     # The first and last of 9 frames -> the 7 between (key_stride=4: every 4th frame).
     "interpolate_moving_mnist": TrainConfig(
