@@ -351,6 +351,11 @@ PRESETS = {
     "predict_simvp_moving_mnist": TrainConfig(
         model="predict_simvp", **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET}
     ),
+    # SimVP with the motion read-out (SimVPFlowPredictor): future frames are the last
+    # context frame warped along chained per-step motion fields and blended with pixels.
+    "predict_simvp_flow_moving_mnist": TrainConfig(
+        model="predict_simvp_flow", **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET}
+    ),
     "predict_tau_moving_mnist": TrainConfig(
         model="predict_tau",
         dd_weight=0.1,

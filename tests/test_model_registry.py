@@ -21,6 +21,7 @@ FAMILIES = (
     "predict_convlstm",
     "predict_conv3d",
     "predict_simvp",
+    "predict_simvp_flow",
     "predict_tau",
     "interpolate",
     "translate",

@@ -13,7 +13,12 @@ import tensorflow as tf
 from keras_vgan import builders, losses, presets, registry
 from keras_vgan.config import validate_config
 from keras_vgan.layers import ClipDiscriminator
-from keras_vgan.models.simvp import SimVPPredictor, TAUPredictor, TranslatorBlock
+from keras_vgan.models.simvp import (
+    SimVPFlowPredictor,
+    SimVPPredictor,
+    TAUPredictor,
+    TranslatorBlock,
+)
 from keras_vgan.tasks import VideoTaskGAN
 from tests.helpers import SIZE, changed, overfit, pairs, run_serialization_test, snapshot
 
@@ -32,7 +37,7 @@ def task_gan(cls=SimVPPredictor, seed=0, **kwargs):
 
 
 # ------------------------------------------------------------------ networks
-@pytest.mark.parametrize("cls", [SimVPPredictor, TAUPredictor])
+@pytest.mark.parametrize("cls", [SimVPPredictor, SimVPFlowPredictor, TAUPredictor])
 def test_shapes_and_roll_out_feed_predictions_back(cls):
     g = predictor(cls)
     x, _ = pairs("prediction", n=2, context_frames=K)
@@ -59,12 +64,68 @@ def test_bad_arguments_are_one_line_errors():
         (lambda: predictor(n_t=1), "n_t=1 must be an integer >= 2"),
         (lambda: predictor(translator="lstm"), "translator='lstm' is not one of gsta, tau"),
         (lambda: predictor(TAUPredictor, translator="gsta"), "translator is 'tau'"),
+        (lambda: predictor(head="voxels"), "head='voxels' is not one of pixels, flow"),
+        (lambda: predictor(SimVPFlowPredictor, head="pixels"), "head is 'flow'"),
         (lambda: predictor(size=18, n_s=4), "size=18 must be a multiple of 2\\*\\*2=4"),
         (lambda: TranslatorBlock(8, kind="x"), "kind='x' is not one of gsta, tau"),
     ]
     for fn, message in cases:
         with pytest.raises(ValueError, match=message):
             fn()
+
+
+def _set_readout(g, bias):
+    """The read-out of ``g`` fixed to ``bias`` everywhere (zero weights)."""
+    kernel, b = g.readout.weights
+    kernel.assign(np.zeros(kernel.shape, "float32"))
+    b.assign(np.asarray(bias, "float32"))
+
+
+def test_flow_head_warps_the_last_frame_along_the_chained_motion():
+    """Known answers: the flow head's frame j is the last context frame moved by j steps."""
+    g = predictor(SimVPFlowPredictor)
+    assert g.readout.filters == 4  # dx, dy, mask logit, pixels
+    x, _ = pairs("prediction", n=2, context_frames=K)
+    x = np.asarray(x)
+    last = x[:, -1]
+    # At initialisation: no motion, an even blend of the last frame and the background.
+    want = np.repeat(0.5 * last[:, None] - 0.5, N, axis=1)
+    np.testing.assert_allclose(np.asarray(g(x)), want, atol=2e-2)
+    # Every step reads one pixel to the left (dx = -1) with the mask fully on the warp:
+    # frame j is the last frame shifted right by j pixels (the left edge repeats).
+    _set_readout(g, [-1.0, 0.0, 50.0, -1.0])
+    y = np.asarray(g(x))
+    for j in range(N):
+        shift = j + 1
+        moved = np.concatenate([np.repeat(last[:, :, :1], shift, 2), last[:, :, :-shift]], 2)
+        np.testing.assert_allclose(y[:, j], moved, atol=1e-5, err_msg=f"step {j}")
+    # Half a pixel per step: two steps make one whole pixel (chained, not re-blurred).
+    _set_readout(g, [0.0, -0.5, 50.0, -1.0])
+    y = np.asarray(g(x))
+    down = np.concatenate([last[:, :1], last[:, :-1]], axis=1)
+    np.testing.assert_allclose(y[:, 1], down, atol=1e-5)
+    np.testing.assert_allclose(y[:, 0], 0.5 * (last + down), atol=1e-5)
+    # The mask fully on the pixels: the background level, whatever the motion.
+    _set_readout(g, [3.0, 2.0, -50.0, -1.0])
+    np.testing.assert_allclose(np.asarray(g(x)), np.full((2, N) + last.shape[1:], -1.0), atol=1e-6)
+
+
+def test_flow_head_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    g = predictor(SimVPFlowPredictor)
+    gan = VideoTaskGAN(g, ClipDiscriminator(K + N, SIZE, 1, (4, 8)), "time", ema_decay=0.5)
+    gan.compile(adv_weight=0.0, l1_weight=1.0, l2_weight=0.3)
+    x, y = pairs("prediction", n=4, context_frames=K)
+    g0 = snapshot(gan.generator.trainable_variables)
+    history = gan.fit(tf.data.Dataset.from_tensors((x, y)).repeat(3), verbose=0).history
+    assert all(np.isfinite(v).all() for v in history.values())
+    moved = changed(g0, gan.generator.trainable_variables)
+    assert sum(moved) > 0.9 * len(moved)
+    loaded = run_serialization_test(gan, tmp_path, x[:2])
+    assert type(loaded.generator) is SimVPFlowPredictor and loaded.generator.head == "flow"
+    np.testing.assert_array_equal(
+        np.asarray(loaded.generate(x[:2], frames=5)), np.asarray(gan.generate(x[:2], frames=5))
+    )
 
 
 def test_tau_block_is_static_times_dynamic_attention_and_gsta_is_gated():
@@ -176,6 +237,7 @@ def test_reconstruction_alone_skips_the_discriminator_and_round_trips(tmp_path):
     [
         pytest.param(SimVPPredictor, 0.0, marks=pytest.mark.slow),
         pytest.param(TAUPredictor, 0.1, marks=pytest.mark.slow),
+        pytest.param(SimVPFlowPredictor, 0.0, marks=pytest.mark.slow),
     ],
 )
 def test_overfits_a_handful_of_clips_below_what_ignoring_the_context_allows(cls, dd_weight):
@@ -228,7 +290,10 @@ def test_learning_rate_schedules_known_values_and_validation():
         validate_config(dataclasses.replace(config, ssim_weight=1.0, size=8, depth=2))
 
 
-@pytest.mark.parametrize("name", ["predict_simvp_moving_mnist", "predict_tau_moving_mnist"])
+@pytest.mark.parametrize(
+    "name",
+    ["predict_simvp_moving_mnist", "predict_simvp_flow_moving_mnist", "predict_tau_moving_mnist"],
+)
 def test_presets_build_the_family_with_the_papers_recipe(name):
     config = presets.get_preset(name)
     validate_config(config)
@@ -238,7 +303,9 @@ def test_presets_build_the_family_with_the_papers_recipe(name):
     assert config.dd_weight == (0.1 if "tau" in name else 0.0)
     tiny = dataclasses.replace(config, size=SIZE, width=4, depth=2, frames=6, context_frames=3)
     gan = builders.build_gan(tiny)
-    cls = TAUPredictor if "tau" in name else SimVPPredictor
+    cls = {"predict_tau": TAUPredictor, "predict_simvp_flow": SimVPFlowPredictor}.get(
+        config.model, SimVPPredictor
+    )
     assert type(gan.generator) is cls and registry.family_of(gan.generator).name == config.model
     assert gan.get_compile_config()["dd_weight"] == config.dd_weight
     x, _ = pairs("prediction", n=2, context_frames=3)
@@ -272,8 +339,18 @@ def test_tau_exports_its_predict_signature(tmp_path):
     _export_check("predict_tau_moving_mnist", ["saved_model", "fp32"], tmp_path)
 
 
+def test_flow_predictor_exports_its_predict_signature_in_every_format(tmp_path):
+    """The warp (gathers) and the chained motion convert in every format."""
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
+    pytest.importorskip("onnxruntime", reason="needs the [onnx] extra")
+    _export_check("predict_simvp_flow_moving_mnist", ["saved_model", "fp32", "onnx"], tmp_path)
+
+
 @pytest.mark.slow  # ONNX and int8 of the same blocks; the default run covers SavedModel + LiteRT
-@pytest.mark.parametrize("name", ["predict_simvp_moving_mnist", "predict_tau_moving_mnist"])
+@pytest.mark.parametrize(
+    "name",
+    ["predict_simvp_moving_mnist", "predict_simvp_flow_moving_mnist", "predict_tau_moving_mnist"],
+)
 def test_every_predictor_exports_its_predict_signature_in_every_format(tmp_path, name):
     pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert (in [dev])")
     pytest.importorskip("onnxruntime", reason="needs the [onnx] extra")

@@ -39,8 +39,10 @@ from keras_vgan.layers.checks import check_frame_size, check_positive
 from keras_vgan.layers.patchgan import ClipDiscriminator
 from keras_vgan.layers.predictors import PredictorBase, check_context_frames
 from keras_vgan.models.common import prediction_family
+from keras_vgan.motion.warp import backward_warp
 
 TRANSLATORS = ("gsta", "tau")
+HEADS = ("pixels", "flow")
 
 
 def _gelu(x):
@@ -229,6 +231,10 @@ class SimVPPredictor(PredictorBase):
         n_t: translator blocks (at least 2: in -> hid_t ... hid_t -> N * hid_s).
         translator: ``"gsta"`` (SimVP v2) or ``"tau"`` (``TAUPredictor``).
         kernel_size, mlp_ratio: of the translator blocks (``TranslatorBlock``).
+        head: ``"pixels"`` (the paper's: the read-out gives the frames) or ``"flow"``
+            (``SimVPFlowPredictor``: the read-out gives a per-step motion field, a mask
+            and pixels; each future frame is the last context frame warped along the
+            chained motion, blended by the mask with the pixels).
 
     Call: ``(context [B, K, H, W, C], frames=None) -> [B, frames, H, W, C]`` in [-1, 1].
     """
@@ -246,10 +252,13 @@ class SimVPPredictor(PredictorBase):
         translator="gsta",
         kernel_size=21,
         mlp_ratio=4.0,
+        head="pixels",
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive(hid_s=hid_s, hid_t=hid_t, n_s=n_s)
+        if head not in HEADS:
+            raise ValueError(f"head={head!r} is not one of {', '.join(HEADS)}")
         if hid_s % 2:
             raise ValueError(f"hid_s={hid_s} must be even (GroupNorm with 2 groups)")
         if not isinstance(n_t, int) or n_t < 2:
@@ -269,6 +278,7 @@ class SimVPPredictor(PredictorBase):
         self.translator = translator
         self.kernel_size = int(kernel_size)
         self.mlp_ratio = float(mlp_ratio)
+        self.head = head
         # === Layers ===
         down = ["down" if i % 2 else "none" for i in range(self.n_s)]
         self.encoder = [ConvSC(hid_s, s, name=f"enc_{i}") for i, s in enumerate(down)]
@@ -288,12 +298,16 @@ class SimVPPredictor(PredictorBase):
         up = ["up" if s == "down" else "none" for s in reversed(down)]
         self.decoder = [ConvSC(hid_s, s, name=f"dec_{i}") for i, s in enumerate(up)]
         # The read-out starts at the background level (-1) with small weights: most pixels
-        # are background, and a noisy or grey start costs SSIM everywhere.
+        # are background, and a noisy or grey start costs SSIM everywhere. The flow head's
+        # extra channels (dx, dy, mask logit) start at 0: no motion, an even blend.
+        extra = 3 if head == "flow" else 0
         self.readout = keras.layers.Conv2D(
-            channels,
+            channels + extra,
             1,
             kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3),
-            bias_initializer=keras.initializers.Constant(-1.0),
+            bias_initializer=keras.initializers.Constant(
+                [0.0] * extra + [-1.0] * channels if extra else -1.0
+            ),
             name="readout",
         )
         self.build(None)
@@ -321,7 +335,30 @@ class SimVPPredictor(PredictorBase):
         for layer in self.decoder[:-1]:
             z = layer(z)
         y = self.readout(self.decoder[-1](z + skip))
-        return bounded(ops.reshape(y, (-1, n, self.size, self.size, self.channels)))
+        y = ops.reshape(y, (-1, n, self.size, self.size, y.shape[-1]))
+        if self.head == "flow":
+            y = self._warp_head(x[:, -1], y)
+        return bounded(y)
+
+    def _warp_head(self, last, y):
+        """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames.
+
+        ``f_j`` (channels 0-1, pixels) is the backward motion of step j: where a pixel of
+        frame t+j was in frame t+j-1. The chained motion back to the last context frame is
+        ``F_1 = f_1``, ``F_j(x) = f_j(x) + F_{j-1}(x + f_j(x))`` (composed, not summed, so a
+        digit's flow is read where it was); frame t+j is ``m * warp(last, F_j) + (1 - m) *
+        pixels``, ``m = sigmoid(mask)``. One bilinear sample from the real last frame per
+        output frame: the strokes stay as sharp as the context's over the whole horizon,
+        and each step's motion is a few pixels, where bilinear sampling has a gradient.
+        """
+        frames, chained = [], None
+        for j in range(y.shape[1]):
+            step = y[:, j, ..., :2]
+            chained = step if chained is None else step + backward_warp(chained, step)
+            warped = backward_warp(last, chained)
+            mask = ops.sigmoid(y[:, j, ..., 2:3])
+            frames.append(mask * warped + (1.0 - mask) * y[:, j, ..., 3:])
+        return ops.stack(frames, axis=1)
 
     def call(self, context, frames=None, training=False):
         self._check_context(context)
@@ -341,8 +378,30 @@ class SimVPPredictor(PredictorBase):
             translator=self.translator,
             kernel_size=self.kernel_size,
             mlp_ratio=self.mlp_ratio,
+            head=self.head,
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class SimVPFlowPredictor(SimVPPredictor):
+    """SimVP with a motion read-out (``head="flow"``): frames warped from the last one.
+
+    The encoder and translator are SimVP's; the 1x1 read-out gives, per future frame, a
+    backward motion step ``(dx, dy)``, a mask logit and pixels. The motion steps are
+    chained back to the last context frame, which is warped along them (bilinear,
+    ``motion.warp.backward_warp``) and blended by the mask with the pixels, which draw
+    what the warp cannot (a digit uncovered, a bounce's overlap). This is the
+    transformation-based prediction of Finn et al. (CDNA, NeurIPS 2016) and Liu et al.
+    (Deep Voxel Flow, ICCV 2017) on SimVP's backbone: moved pixels keep their shape, where
+    a pixel read-out under L1 / L2 blurs what it is unsure of. Same arguments as
+    ``SimVPPredictor``; ``head`` is ``"flow"``.
+    """
+
+    def __init__(self, *args, head="flow", **kwargs):
+        if head != "flow":
+            raise ValueError(f"head={head!r}: a SimVPFlowPredictor's head is 'flow'")
+        super().__init__(*args, head="flow", **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -358,7 +417,7 @@ class TAUPredictor(SimVPPredictor):
         super().__init__(*args, translator="tau", **kwargs)
 
 
-__all__ = ["ConvSC", "SimVPPredictor", "TAUPredictor", "TranslatorBlock"]
+__all__ = ["ConvSC", "SimVPFlowPredictor", "SimVPPredictor", "TAUPredictor", "TranslatorBlock"]
 
 
 # ============================================================ registration
@@ -392,6 +451,14 @@ registry.register(
         name="predict_simvp",
         build=lambda c: _networks(c, SimVPPredictor),
         generators=(SimVPPredictor,),
+        **_PREDICTION,
+    )
+)
+registry.register(
+    registry.ModelFamily(
+        name="predict_simvp_flow",
+        build=lambda c: _networks(c, SimVPFlowPredictor),
+        generators=(SimVPFlowPredictor,),
         **_PREDICTION,
     )
 )
