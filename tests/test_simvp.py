@@ -66,6 +66,9 @@ def test_bad_arguments_are_one_line_errors():
         (lambda: predictor(TAUPredictor, translator="gsta"), "translator is 'tau'"),
         (lambda: predictor(head="voxels"), "head='voxels' is not one of pixels, flow"),
         (lambda: predictor(SimVPFlowPredictor, head="pixels"), "head is 'flow'"),
+        (lambda: predictor(motion_prior="x"), "motion_prior='x' is not one of none, spynet"),
+        (lambda: predictor(motion_prior="spynet"), "motion_prior='spynet' needs head='flow'"),
+        (lambda: predictor(SimVPFlowPredictor, k=1), "needs context_frames >= 2"),
         (lambda: predictor(size=18, n_s=4), "size=18 must be a multiple of 2\\*\\*2=4"),
         (lambda: TranslatorBlock(8, kind="x"), "kind='x' is not one of gsta, tau"),
     ]
@@ -83,7 +86,7 @@ def _set_readout(g, bias):
 
 def test_flow_head_warps_the_last_frame_along_the_chained_motion():
     """Known answers: the flow head's frame j is the last context frame moved by j steps."""
-    g = predictor(SimVPFlowPredictor)
+    g = predictor(SimVPFlowPredictor, motion_prior="none")
     assert g.readout.filters == 4  # dx, dy, mask logit, pixels
     x, _ = pairs("prediction", n=2, context_frames=K)
     x = np.asarray(x)
@@ -110,6 +113,27 @@ def test_flow_head_warps_the_last_frame_along_the_chained_motion():
     np.testing.assert_allclose(np.asarray(g(x)), np.full((2, N) + last.shape[1:], -1.0), atol=1e-6)
 
 
+def test_flow_heads_motion_prior_carries_the_last_steps_motion_on():
+    """With no correction from the read-out, the prior alone predicts constant velocity: a
+    blob moving 2 pixels per frame goes on moving (the frozen, shipped SPyNet's flow)."""
+    size = 32
+    yy, xx = np.mgrid[:size, :size]
+
+    def blob(cx):
+        return (2 * np.exp(-((xx - cx) ** 2 + (yy - 14) ** 2) / 8.0) - 1).astype("float32")
+
+    clip = np.stack([blob(8 + 2 * t) for t in range(5)])[None, ..., None]  # 3 + 2 frames
+    g = predictor(SimVPFlowPredictor, k=3, n=2, size=size)
+    assert g.motion_prior == "spynet" and not g.flow_net.trainable
+    assert all(not v.trainable for v in g.flow_net.weights)
+    _set_readout(g, [0.0, 0.0, 50.0, -1.0])  # the warp alone, no residual motion
+    y = np.asarray(g(clip[:, :3]))
+    for j in range(2):
+        error = np.abs(y[0, j] - clip[0, 3 + j]).mean()
+        still = np.abs(clip[0, 2] - clip[0, 3 + j]).mean()
+        assert error < 0.5 * still, (j, error, still)  # copy-last scores 1.0 * still
+
+
 def test_flow_head_trains_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     g = predictor(SimVPFlowPredictor)
@@ -123,6 +147,7 @@ def test_flow_head_trains_and_round_trips(tmp_path):
     assert sum(moved) > 0.9 * len(moved)
     loaded = run_serialization_test(gan, tmp_path, x[:2])
     assert type(loaded.generator) is SimVPFlowPredictor and loaded.generator.head == "flow"
+    assert loaded.generator.motion_prior == "spynet"
     np.testing.assert_array_equal(
         np.asarray(loaded.generate(x[:2], frames=5)), np.asarray(gan.generate(x[:2], frames=5))
     )

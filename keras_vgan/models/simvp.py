@@ -43,6 +43,7 @@ from keras_vgan.motion.warp import backward_warp
 
 TRANSLATORS = ("gsta", "tau")
 HEADS = ("pixels", "flow")
+MOTION_PRIORS = ("none", "spynet")
 
 
 def _gelu(x):
@@ -253,12 +254,24 @@ class SimVPPredictor(PredictorBase):
         kernel_size=21,
         mlp_ratio=4.0,
         head="pixels",
+        motion_prior="none",
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive(hid_s=hid_s, hid_t=hid_t, n_s=n_s)
         if head not in HEADS:
             raise ValueError(f"head={head!r} is not one of {', '.join(HEADS)}")
+        if motion_prior not in MOTION_PRIORS:
+            raise ValueError(
+                f"motion_prior={motion_prior!r} is not one of {', '.join(MOTION_PRIORS)}"
+            )
+        if motion_prior != "none" and head != "flow":
+            raise ValueError(f"motion_prior={motion_prior!r} needs head='flow'")
+        if motion_prior != "none" and (int(context_frames) < 2 or int(size) % 4):
+            raise ValueError(
+                f"motion_prior={motion_prior!r} needs context_frames >= 2 and a size that is "
+                f"a multiple of 4 (got {context_frames} and {size})"
+            )
         if hid_s % 2:
             raise ValueError(f"hid_s={hid_s} must be even (GroupNorm with 2 groups)")
         if not isinstance(n_t, int) or n_t < 2:
@@ -279,7 +292,14 @@ class SimVPPredictor(PredictorBase):
         self.kernel_size = int(kernel_size)
         self.mlp_ratio = float(mlp_ratio)
         self.head = head
+        self.motion_prior = motion_prior
         # === Layers ===
+        self.flow_net = None
+        if motion_prior == "spynet":  # frozen: the shipped weights, saved with the model
+            from keras_vgan.motion.spynet import spynet
+
+            self.flow_net = spynet(pretrained=True)
+            self.flow_net.trainable = False
         down = ["down" if i % 2 else "none" for i in range(self.n_s)]
         self.encoder = [ConvSC(hid_s, s, name=f"enc_{i}") for i, s in enumerate(down)]
         k, n = self.context_frames, self.target_frames
@@ -337,11 +357,12 @@ class SimVPPredictor(PredictorBase):
         y = self.readout(self.decoder[-1](z + skip))
         y = ops.reshape(y, (-1, n, self.size, self.size, y.shape[-1]))
         if self.head == "flow":
-            y = self._warp_head(x[:, -1], y)
+            y = self._warp_head(x[:, -2:], y)
         return bounded(y)
 
     def _warp_head(self, last, y):
-        """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames.
+        """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames
+        (``last``: the last two context frames).
 
         ``f_j`` (channels 0-1, pixels) is the backward motion of step j: where a pixel of
         frame t+j was in frame t+j-1. The chained motion back to the last context frame is
@@ -350,15 +371,29 @@ class SimVPPredictor(PredictorBase):
         pixels``, ``m = sigmoid(mask)``. One bilinear sample from the real last frame per
         output frame: the strokes stay as sharp as the context's over the whole horizon,
         and each step's motion is a few pixels, where bilinear sampling has a gradient.
+        With ``motion_prior="spynet"`` each step adds the last context step's motion,
+        carried along with the pixels (constant velocity), and the read-out learns what
+        differs from it (bounces, overlaps).
         """
-        frames, chained = [], None
+        frames, chained, prior = [], None, self._motion_prior(last)
         for j in range(y.shape[1]):
             step = y[:, j, ..., :2]
+            if prior is not None:  # constant velocity: the field moves along itself
+                prior = _advect(prior)
+                step = step + prior
             chained = step if chained is None else step + backward_warp(chained, step)
-            warped = backward_warp(last, chained)
+            warped = backward_warp(last[:, -1], chained)
             mask = ops.sigmoid(y[:, j, ..., 2:3])
             frames.append(mask * warped + (1.0 - mask) * y[:, j, ..., 3:])
         return ops.stack(frames, axis=1)
+
+    def _motion_prior(self, last):
+        """The backward motion of the last context step (frame t -> t-1, on frame t's grid,
+        from the frozen flow network), or None."""
+        if self.flow_net is None:
+            return None
+        pair = ops.stack([last[:, -1], last[:, -2]], axis=1)
+        return ops.stop_gradient(ops.cast(self.flow_net(pair), last.dtype))
 
     def call(self, context, frames=None, training=False):
         self._check_context(context)
@@ -379,6 +414,7 @@ class SimVPPredictor(PredictorBase):
             kernel_size=self.kernel_size,
             mlp_ratio=self.mlp_ratio,
             head=self.head,
+            motion_prior=self.motion_prior,
         )
         return config
 
@@ -395,13 +431,16 @@ class SimVPFlowPredictor(SimVPPredictor):
     transformation-based prediction of Finn et al. (CDNA, NeurIPS 2016) and Liu et al.
     (Deep Voxel Flow, ICCV 2017) on SimVP's backbone: moved pixels keep their shape, where
     a pixel read-out under L1 / L2 blurs what it is unsure of. Same arguments as
-    ``SimVPPredictor``; ``head`` is ``"flow"``.
+    ``SimVPPredictor``; ``head`` is ``"flow"``; ``motion_prior="spynet"`` (the default)
+    starts every step's motion at the last context step's, measured by the package's
+    frozen flow network (``motion.spynet``, the shipped weights) and carried along with
+    the pixels: constant velocity, which the read-out corrects. ``"none"``: from rest.
     """
 
-    def __init__(self, *args, head="flow", **kwargs):
+    def __init__(self, *args, head="flow", motion_prior="spynet", **kwargs):
         if head != "flow":
             raise ValueError(f"head={head!r}: a SimVPFlowPredictor's head is 'flow'")
-        super().__init__(*args, head="flow", **kwargs)
+        super().__init__(*args, head="flow", motion_prior=motion_prior, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -418,6 +457,13 @@ class TAUPredictor(SimVPPredictor):
 
 
 __all__ = ["ConvSC", "SimVPFlowPredictor", "SimVPPredictor", "TAUPredictor", "TranslatorBlock"]
+
+
+def _advect(flow):
+    """A backward motion field one step on: ``flow`` read where each pixel came from
+    (two fixed-point passes of ``g = flow(x + g)``), so a digit keeps its velocity."""
+    g = backward_warp(flow, flow)
+    return backward_warp(flow, g)
 
 
 # ============================================================ registration
