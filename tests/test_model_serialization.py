@@ -79,6 +79,13 @@ MODEL_CASES = [
         dict(labels=LABELS, frames=6),
     ),
     (
+        "LayeredMoCoGANGenerator",
+        dict(content_dim=4, motion_dim=2, widths=(8, 4), num_classes=3, embed_dim=4, sprites=3,
+             max_shift=5.0, hidden=8, **CLIP),
+        _normal(2, 14),
+        dict(labels=LABELS, frames=6),
+    ),
+    (
         "MoCoGANDiscriminator",
         dict(image_widths=(4, 8), video_widths=(4, 8), image_frames=2, **CLIP),
         _uniform(2, 4, 16, 16, 1),

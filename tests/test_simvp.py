@@ -68,7 +68,10 @@ def test_bad_arguments_are_one_line_errors():
         (lambda: predictor(SimVPFlowPredictor, head="pixels"), "head is 'flow'"),
         (lambda: predictor(motion_prior="x"), "motion_prior='x' is not one of none, spynet"),
         (lambda: predictor(motion_prior="spynet"), "motion_prior='spynet' needs head='flow'"),
-        (lambda: predictor(SimVPFlowPredictor, k=1), "needs context_frames >= 2"),
+        (
+            lambda: predictor(SimVPFlowPredictor, k=1, motion_prior="spynet"),
+            "needs context_frames >= 2",
+        ),
         (lambda: predictor(size=18, n_s=4), "size=18 must be a multiple of 2\\*\\*2=4"),
         (lambda: TranslatorBlock(8, kind="x"), "kind='x' is not one of gsta, tau"),
     ]
@@ -123,7 +126,8 @@ def test_flow_heads_motion_prior_carries_the_last_steps_motion_on():
         return (2 * np.exp(-((xx - cx) ** 2 + (yy - 14) ** 2) / 8.0) - 1).astype("float32")
 
     clip = np.stack([blob(8 + 2 * t) for t in range(5)])[None, ..., None]  # 3 + 2 frames
-    g = predictor(SimVPFlowPredictor, k=3, n=2, size=size)
+    assert predictor(SimVPFlowPredictor).motion_prior == "none"  # the default
+    g = predictor(SimVPFlowPredictor, k=3, n=2, size=size, motion_prior="spynet")
     assert g.motion_prior == "spynet" and not g.flow_net.trainable
     assert all(not v.trainable for v in g.flow_net.weights)
     _set_readout(g, [0.0, 0.0, 50.0, -1.0])  # the warp alone, no residual motion
@@ -136,7 +140,7 @@ def test_flow_heads_motion_prior_carries_the_last_steps_motion_on():
 
 def test_flow_head_trains_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
-    g = predictor(SimVPFlowPredictor)
+    g = predictor(SimVPFlowPredictor, motion_prior="spynet")
     gan = VideoTaskGAN(g, ClipDiscriminator(K + N, SIZE, 1, (4, 8)), "time", ema_decay=0.5)
     gan.compile(adv_weight=0.0, l1_weight=1.0, l2_weight=0.3)
     x, y = pairs("prediction", n=4, context_frames=K)

@@ -13,7 +13,11 @@ from keras_vgan.models.enhancement import VideoEnhancer
 from keras_vgan.models.frame_gan import FrameDiscriminator, FrameGenerator
 from keras_vgan.models.interpolation import FrameInterpolator, linear_blend
 from keras_vgan.models.maskgit import MaskGITTransformer
-from keras_vgan.models.mocogan import MoCoGANDiscriminator, MoCoGANGenerator
+from keras_vgan.models.mocogan import (
+    LayeredMoCoGANGenerator,
+    MoCoGANDiscriminator,
+    MoCoGANGenerator,
+)
 from keras_vgan.models.prediction import (
     Conv3DPredictor,
     ConvLSTMCell,
@@ -59,6 +63,7 @@ __all__ = [
     "ImageDecoder",
     "ImageEncoder",
     "MoCoGANDiscriminator",
+    "LayeredMoCoGANGenerator",
     "MoCoGANGenerator",
     "StyleGANVDiscriminator",
     "StyleGANVGenerator",

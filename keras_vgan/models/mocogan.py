@@ -31,6 +31,7 @@ place of the paper's auxiliary classifier.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -51,6 +52,7 @@ from keras_vgan.layers.conditioning import (
 from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
 from keras_vgan.layers.frames import frame_sampler_calls, sample_frames
 from keras_vgan.models.common import clip_keywords, register_noise_gan
+from keras_vgan.motion.warp import backward_warp
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -105,8 +107,14 @@ class MoCoGANGenerator(keras.Model):
         # === Layers ===
         self.label_embedding = label_embedding(num_classes, embed_dim) if self.num_classes else None
         self.gru = keras.layers.GRU(motion_dim, return_sequences=True, name="motion_gru")
-        self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
+        self._make_renderer()
         self.build((None, self.latent_dim))
+
+    def _make_renderer(self):
+        """The layers that turn the codes into frames (``render``): the image generator."""
+        self.decoder = ImageDecoder(
+            self.size, self.channels, self.widths, self.norm, name="decoder"
+        )
 
     def build(self, input_shape):
         labels = keras.KerasTensor((1,), dtype="int32") if self.num_classes else None
@@ -176,13 +184,9 @@ class MoCoGANGenerator(keras.Model):
             ``[B, N, H, W, C]`` in [-1, 1]. Inversion and editing
             (``keras_vgan.editing``) optimise and swap these codes directly.
         """
-        content = ops.cast(content, self.compute_dtype)
         motion = ops.cast(motion, self.compute_dtype)
         frames = motion.shape[1]
-        code = content
-        if self.num_classes:
-            category = self.label_embedding(labels_vector(labels))
-            code = ops.concatenate([content, ops.cast(category, content.dtype)], axis=-1)
+        code = self._clip_code(content, labels)
         # Fixed codes repeated per frame; time folded into the batch (row b * N + k).
         per_frame = ops.concatenate(
             [ops.repeat(code, frames, axis=0), ops.reshape(motion, (-1, self.motion_dim))],
@@ -190,6 +194,14 @@ class MoCoGANGenerator(keras.Model):
         )
         images = self.decoder(per_frame, training=training)
         return ops.reshape(images, (-1, frames, self.size, self.size, self.channels))
+
+    def _clip_code(self, content, labels):
+        """``[z_C, z_A]``: the content code and the class embedding, fixed over the clip."""
+        content = ops.cast(content, self.compute_dtype)
+        if not self.num_classes:
+            return content
+        category = self.label_embedding(labels_vector(labels))
+        return ops.concatenate([content, ops.cast(category, content.dtype)], axis=-1)
 
     def call(self, z, labels=None, training=False, frames=None, motion_seed=0):
         frames = self._frames(frames)
@@ -215,6 +227,135 @@ class MoCoGANGenerator(keras.Model):
             num_classes=self.num_classes,
             embed_dim=self.embed_dim,
         )
+        return config
+
+
+EDGE = 2  # pixels over which a layer's opacity fades out at the canvas border
+
+
+def edge_window(size, edge=EDGE):
+    """``[size, size, 1]`` float32: 1 inside, rising linearly from 1 / (edge + 1) in the
+    outermost pixel to 1 at ``edge`` pixels in (a constant of the graph)."""
+    d = np.minimum(np.arange(size), np.arange(size)[::-1]).astype("float32")
+    ramp = np.minimum((d + 1.0) / (edge + 1.0), 1.0)
+    return np.minimum(ramp[:, None], ramp[None, :])[..., None]
+
+
+def composite_layers(background, colour, alpha, shift):
+    """Frames of layers translated over a static background, composited back to front.
+
+    Args:
+        background: ``[B, H, W, C]``.
+        colour: ``[B, L, H, W, C]``, the layers' colours.
+        alpha: ``[B, L, H, W, 1]`` in [0, 1], their opacity (layer ``L - 1`` on top).
+        shift: ``[B, N, L, 2]`` ``(dx, dy)``: where each layer is moved, in pixels, in
+            each of ``N`` frames (bilinear, so sub-pixel shifts blend neighbours; outside
+            the canvas a layer is transparent).
+
+    Returns:
+        ``[B, N, H, W, C]``: per frame ``out = a * colour + (1 - a) * out`` over the layers.
+    """
+    _, n, layers, _ = shift.shape
+    h, w, c = background.shape[1], background.shape[2], background.shape[3]
+    # Each layer sampled at x - shift: the layer moves by +shift. Rows are (clip, frame)
+    # pairs and no tensor has more than 5 axes (LiteRT's slicing kernels stop there).
+    stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
+    stacked = ops.repeat(stacked, n, axis=0)  # [B * N, L, H, W, C + 1], row b * N + k
+    flat = ops.reshape(stacked, (-1, h, w, c + 1))
+    flow = ops.reshape(-ops.cast(shift, flat.dtype), (-1, 1, 1, 2))
+    flow = flow * ops.ones((1, h, w, 1), flat.dtype)
+    moved = ops.reshape(backward_warp(flat, flow, padding="zeros"), (-1, layers, h, w, c + 1))
+    out = ops.repeat(background, n, axis=0)  # [B * N, H, W, C]
+    for layer in range(layers):  # back to front
+        a = moved[:, layer, ..., c:]
+        out = a * moved[:, layer, ..., :c] + (1.0 - a) * out
+    return ops.reshape(out, (-1, n, h, w, c))
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class LayeredMoCoGANGenerator(MoCoGANGenerator):
+    """MoCoGAN's codes rendered as moving layers: one image per clip, motion by translation.
+
+    The content (and class) code is decoded once per clip, by the same DCGAN image
+    generator, into a static background and ``sprites`` layers, each a full-canvas
+    image with an alpha channel. The GRU's motion code of frame ``k`` is mapped (a small
+    MLP that also sees the content code) to one 2D translation per layer, bounded by
+    ``max_shift`` pixels; frame ``k`` is the background with the translated layers
+    alpha-composited over it, back to front (spatial transformers, Jaderberg et al.
+    2015, restricted to translations; the foreground/background split of VGAN,
+    Vondrick et al. 2016). The generator renders one image per clip instead of one per
+    frame, and what is drawn is carried along unchanged, so a digit that is readable
+    in one frame stays readable in all of them. The bias suits data made of objects
+    that move over a static background (Moving MNIST, bouncing shapes); objects that
+    change shape, appear or turn (human motion, sky time-lapses) need MoCoGAN, whose
+    frames are drawn independently from their codes.
+
+    Args:
+        sprites: moving layers per clip (2: Moving MNIST's two digits).
+        max_shift: largest translation of a layer, in pixels (default ``size / 2``).
+        hidden: width of the motion MLP.
+        The rest as ``MoCoGANGenerator`` (whose noise layout, ``frames=N`` and
+        ``render(content, motion)`` it keeps).
+    """
+
+    def __init__(self, sprites=2, max_shift=None, hidden=64, **kwargs):
+        check_positive(sprites=sprites, hidden=hidden)
+        self.sprites = int(sprites)
+        self.hidden = int(hidden)
+        size = kwargs.get("size", 64)
+        max_shift = size / 2 if max_shift is None else max_shift
+        if isinstance(max_shift, bool) or not isinstance(max_shift, (int, float)) or max_shift <= 0:
+            raise ValueError(f"max_shift={max_shift!r} must be a positive number of pixels")
+        self.max_shift = float(max_shift)
+        super().__init__(**kwargs)
+
+    def _make_renderer(self):
+        c = self.channels
+        # Background (C) + per layer colour (C) and alpha (1), from one image generator.
+        self.decoder = ImageDecoder(
+            self.size, c + self.sprites * (c + 1), self.widths, self.norm, name="decoder"
+        )
+        self.trajectory_hidden = keras.layers.Dense(
+            self.hidden, activation="relu", name="trajectory_hidden"
+        )
+        # Starts still: every layer at rest until training moves it.
+        self.trajectory = keras.layers.Dense(
+            2 * self.sprites, kernel_initializer="zeros", name="trajectory"
+        )
+
+    def shifts(self, content, motion, labels=None, training=False):
+        """Translations ``[B, N, sprites, 2]`` ``(dx, dy)`` in pixels of each layer per frame."""
+        code = self._clip_code(content, labels)
+        motion = ops.cast(motion, self.compute_dtype)
+        frames = motion.shape[1]
+        per_frame = ops.concatenate(
+            [ops.repeat(code[:, None], frames, axis=1), motion], axis=-1
+        )  # [B, N, code + M]
+        h = self.trajectory_hidden(per_frame, training=training)
+        shift = ops.tanh(self.trajectory(h, training=training)) * self.max_shift
+        return ops.reshape(shift, (-1, frames, self.sprites, 2))
+
+    def layers_of(self, content, labels=None, training=False):
+        """``(background [B, H, W, C], colour [B, L, H, W, C], alpha [B, L, H, W, 1])``.
+
+        A layer's alpha fades to 0 over its outermost ``EDGE`` pixels, so that a moved
+        layer has no visible border.
+        """
+        c, s, n = self.channels, self.size, self.sprites
+        canvas = self.decoder(self._clip_code(content, labels), training=training)
+        background = canvas[..., :c]
+        layers = ops.transpose(ops.reshape(canvas[..., c:], (-1, s, s, n, c + 1)), (0, 3, 1, 2, 4))
+        window = ops.convert_to_tensor(edge_window(s), layers.dtype)  # [H, W, 1]
+        return background, layers[..., :c], 0.5 * (layers[..., c:] + 1.0) * window
+
+    def render(self, content, motion, labels=None, training=False):
+        background, colour, alpha = self.layers_of(content, labels, training=training)
+        shift = self.shifts(content, motion, labels, training=training)
+        return composite_layers(background, colour, alpha, shift)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(sprites=self.sprites, max_shift=self.max_shift, hidden=self.hidden)
         return config
 
 
@@ -345,10 +486,11 @@ class MoCoGANDiscriminator(keras.Model):
 MOTION_DIM = 10  # the paper's motion code size; a config's latent_dim is its content code size
 
 
-def build_networks(config):
-    """MoCoGAN's networks for a ``TrainConfig``: image and video discriminators."""
+def build_networks(config, generator_class=None, image_frames=0):
+    """MoCoGAN's networks for a ``TrainConfig``: image and video discriminators
+    (``D_I`` on ``image_frames`` frames per clip, 0 = all)."""
     clip, cond = clip_keywords(config)
-    generator = MoCoGANGenerator(
+    generator = (generator_class or MoCoGANGenerator)(
         content_dim=config.latent_dim,
         motion_dim=MOTION_DIM,
         widths=config.widths(),
@@ -363,10 +505,22 @@ def build_networks(config):
         video_widths=d_widths,
         norm=config.d_norm,
         num_classes=config.num_classes,
+        image_frames=min(image_frames, config.frames),
         name="discriminator",
         **clip,
     )
     return generator, discriminator
 
 
+LAYERED_IMAGE_FRAMES = 4  # D_I of the layered MoCoGAN: its frames are moves of one image
+
+
+def build_layered_networks(config):
+    """The layered MoCoGAN's networks: ``LayeredMoCoGANGenerator`` (two sprites), MoCoGAN's
+    video discriminator and its image discriminator on 4 sampled frames per clip (every
+    frame is the same layers moved, so more frames judge the same drawing again)."""
+    return build_networks(config, LayeredMoCoGANGenerator, image_frames=LAYERED_IMAGE_FRAMES)
+
+
 register_noise_gan("mocogan", build_networks, (MoCoGANGenerator,))
+register_noise_gan("mocogan_layers", build_layered_networks, (LayeredMoCoGANGenerator,))
