@@ -79,8 +79,12 @@ _VAE_COMMON = dict(
     num_samples=4,
 )
 _SHAPES = dict(data="shapes", channels=3)
-# The layered MoCoGAN's recipe (StyleGAN-V's optimiser and lazy R1; see its presets).
+# The layered MoCoGAN's presets: 16 frames, MoCoGAN's content code of 50, StyleGAN-V's
+# optimiser and lazy R1 (see the presets).
 _LAYERED = dict(
+    model="mocogan_layers",
+    frames=16,
+    latent_dim=50,
     d_norm="none",
     loss="non_saturating",
     r1_gamma=1.0,
@@ -274,41 +278,22 @@ PRESETS = {
     ),
     # Layered MoCoGAN: MoCoGAN's codes and discriminators; one image per clip (a background
     # and two sprites) moved by per-frame translations (models/mocogan.py). Trained with
-    # StyleGAN-V's recipe (no D norm, lazy R1, Adam 2e-3, beta_1 0): at 300 CPU-s on
-    # 16x32x32 the DCGAN recipe (batch-norm D, 2e-4) gave grey frames, hinge + spectral
-    # norm thin bars, this one digit-sized strokes.
-    "mocogan_layers_moving_mnist": TrainConfig(
-        model="mocogan_layers",
-        frames=16,
-        size=64,
-        width=32,
-        depth=4,
-        latent_dim=50,
-        **_LAYERED,
-    ),
+    # StyleGAN-V's recipe (no D norm, lazy R1, Adam 2e-3, beta_1 0): in 200-300 CPU-s
+    # trials on 16x32x32 (seed 0) the DCGAN recipe (batch-norm D, 2e-4) gave grey frames,
+    # hinge + spectral norm thin bars, this one digit-sized strokes on black.
+    "mocogan_layers_moving_mnist": TrainConfig(size=64, width=32, depth=4, **_LAYERED),
+    "mocogan_layers_shapes": TrainConfig(size=64, width=32, depth=4, **_LAYERED, **_SHAPES),
     # Its five-CPU-minute run: 16 frames of 32x32 (the offline metric's clip format).
     "mocogan_layers_quick": TrainConfig(
-        model="mocogan_layers",
-        frames=16,
         size=32,
         width=16,
         depth=3,
-        latent_dim=50,
         batch_size=16,
         ema_decay=0.99,
         epochs=40,
         steps_per_epoch=50,
         num_samples=16,
         **_LAYERED,
-    ),
-    "mocogan_layers_shapes": TrainConfig(
-        model="mocogan_layers",
-        frames=16,
-        size=64,
-        width=32,
-        depth=4,
-        latent_dim=50,
-        **{**_LAYERED, **_SHAPES},
     ),
     # Class-conditional (label embedding in G, projection discriminator): Moving MNIST
     # labels are the first digit's class, bouncing shapes' the first shape's type.

@@ -22,8 +22,8 @@ CONTENT, MOTION = 6, 3
 CLIPS = (2, FRAMES, SIZE, SIZE, 1)  # what generate(noise(gan)) gives
 
 
-def tiny_generator(channels=1, **kwargs):
-    return MoCoGANGenerator(
+def tiny_generator(channels=1, cls=MoCoGANGenerator, **kwargs):
+    return cls(
         content_dim=CONTENT,
         motion_dim=MOTION,
         frames=FRAMES,
@@ -148,16 +148,7 @@ def test_bad_arguments_name_the_value():
 
 # ============================================================ layered MoCoGAN
 def tiny_layered(channels=1, **kwargs):
-    return LayeredMoCoGANGenerator(
-        content_dim=CONTENT,
-        motion_dim=MOTION,
-        frames=FRAMES,
-        size=SIZE,
-        channels=channels,
-        widths=(8, 4),
-        hidden=8,
-        **kwargs,
-    )
+    return tiny_generator(channels, LayeredMoCoGANGenerator, hidden=8, **kwargs)
 
 
 def _spread(generator, seed=0):
