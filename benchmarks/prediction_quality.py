@@ -55,7 +55,13 @@ from keras_vgan.callbacks import CPUBudget  # noqa: E402
 from keras_vgan.metrics.reconstruction import evaluate_predictor, format_table  # noqa: E402
 from keras_vgan.tasks import task_baselines  # noqa: E402
 
-MODELS = ("predict_simvp", "predict_simvp_flow", "predict_tau", "predict_convlstm", "predict_conv3d")
+MODELS = (
+    "predict_simvp",
+    "predict_simvp_flow",
+    "predict_tau",
+    "predict_convlstm",
+    "predict_conv3d",
+)
 METRICS = ("mse", "mae", "ssim", "psnr")
 HIGHER = {"ssim", "psnr"}
 # "Beats" means better by this fraction of the baseline's value: a predictor that has

@@ -166,8 +166,17 @@ def test_composite_layers_known_answers():
     alpha[0, 0, 2, 3] = 1.0  # layer 0: one opaque pixel at (y=2, x=3)
     alpha[0, 1, 5, 5] = 1.0  # layer 1 (on top): one at (5, 5), colour 0.5
     colour[0, 1] = 0.5
-    shift = np.array([[[[0.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [0.0, 0.0]],
-                       [[0.5, 0.0], [-1.0, 0.0]], [[20.0, 0.0], [0.0, 0.0]]]], "float32")
+    shift = np.array(
+        [
+            [
+                [[0.0, 0.0], [0.0, 0.0]],
+                [[2.0, 1.0], [0.0, 0.0]],
+                [[0.5, 0.0], [-1.0, 0.0]],
+                [[20.0, 0.0], [0.0, 0.0]],
+            ]
+        ],
+        "float32",
+    )
     out = np.asarray(composite_layers(background, colour, alpha, shift))
     assert out.shape == (1, 4, s, s, 1)
     expect = np.full((4, s, s), -1.0, "float32")
@@ -200,9 +209,7 @@ def test_layered_generator_draws_once_and_moves_what_it_drew():
     shift = g.shifts(content, motion)
     assert shift.shape == (2, FRAMES, 2, 2)
     assert np.max(np.abs(shift)) <= SIZE / 2
-    np.testing.assert_allclose(
-        video, composite_layers(background, colour, alpha, shift), atol=1e-6
-    )
+    np.testing.assert_allclose(video, composite_layers(background, colour, alpha, shift), atol=1e-6)
     # Motion stays causal (MoCoGAN's layout); other lengths extend the same clip.
     z_m = z.copy()
     start = CONTENT + MOTION + 2 * MOTION
