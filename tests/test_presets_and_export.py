@@ -20,7 +20,7 @@ def _default_run_presets():
     """The first preset (sorted) of each kind (model, class-conditional, sparse frames),
     plus the main job's: they run by default; the others share their code path and
     are marked slow (the suite's time budget; ``-m slow`` runs them all)."""
-    seen, keep = set(), {"quick", "stylegan_v_quick"}
+    seen, keep = set(), {"quick", "stylegan_v_quick", "mocogan_layers_quick"}
     for name in sorted(presets.PRESETS):
         c = presets.get_preset(name)
         kind = (c.model, bool(c.num_classes), bool(c.sparse_frames))
