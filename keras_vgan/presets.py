@@ -27,19 +27,24 @@ _TASK_COMMON = dict(
     num_samples=4,
 )
 
-# Shared by the StyleGAN-V presets (keras_vgan/models/stylegan_v.py).
-_STYLEGAN_V = dict(
-    sparse_frames=3,
-    max_frame_distance=32,
+# StyleGAN2's optimisation (no D norm, lazy R1 every 16 steps, Adam with beta_1 0), which
+# the StyleGAN-V and layered MoCoGAN presets share.
+_R1_RECIPE = dict(
     d_norm="none",
     loss="non_saturating",
     r1_gamma=1.0,
     r1_interval=16,
     mask_l1=0.0,
-    g_lr=2.5e-3,
-    d_lr=2.5e-3,
     beta_1=0.0,
     beta_2=0.99,
+)
+# Shared by the StyleGAN-V presets (keras_vgan/models/stylegan_v.py).
+_STYLEGAN_V = dict(
+    sparse_frames=3,
+    max_frame_distance=32,
+    g_lr=2.5e-3,
+    d_lr=2.5e-3,
+    **_R1_RECIPE,
     ema_decay=0.99,
     batch_size=16,
     epochs=50,
@@ -82,18 +87,7 @@ _SHAPES = dict(data="shapes", channels=3)
 # The layered MoCoGAN's presets: 16 frames, MoCoGAN's content code of 50, StyleGAN-V's
 # optimiser and lazy R1 (see the presets).
 _LAYERED = dict(
-    model="mocogan_layers",
-    frames=16,
-    latent_dim=50,
-    d_norm="none",
-    loss="non_saturating",
-    r1_gamma=1.0,
-    r1_interval=16,
-    g_lr=2e-3,
-    d_lr=2e-3,
-    beta_1=0.0,
-    beta_2=0.99,
-    mask_l1=0.0,
+    model="mocogan_layers", frames=16, latent_dim=50, g_lr=2e-3, d_lr=2e-3, **_R1_RECIPE
 )
 # Recycle-GAN's recipe (CycleGAN's: least squares, Adam 2e-4 / 0.5, lambda 10), small nets.
 _RECYCLE_GAN = dict(

@@ -51,6 +51,16 @@ def tiny(channels=1, d_kwargs=None, **kwargs):
     )
 
 
+def assert_motion_is_causal(g, z, video):
+    """The innovation of step 3 changes frames 3.. only (``video = g(z)``)."""
+    z_m = z.copy()
+    start = CONTENT + MOTION + 2 * MOTION
+    z_m[:, start : start + MOTION] += 1.0
+    other = g(z_m).numpy()
+    np.testing.assert_array_equal(other[:, :2], video[:, :2])
+    assert not np.allclose(other[:, 2:], video[:, 2:])
+
+
 def test_noise_layout_content_fixed_motion_causal():
     g = tiny_generator(channels=3)
     assert g.latent_dim == CONTENT + (FRAMES + 1) * MOTION
@@ -63,13 +73,7 @@ def test_noise_layout_content_fixed_motion_causal():
     z_c = z.copy()
     z_c[:, :CONTENT] += 1.0
     assert all(not np.allclose(a, b) for a, b in zip(g(z_c).numpy()[0], video[0], strict=True))
-    # The innovation of step 3 changes frames 3.. only: motion is causal.
-    z_m = z.copy()
-    start = CONTENT + MOTION + 2 * MOTION
-    z_m[:, start : start + MOTION] += 1.0
-    other = g(z_m).numpy()
-    np.testing.assert_array_equal(other[:, :2], video[:, :2])
-    assert not np.allclose(other[:, 2:], video[:, 2:])
+    assert_motion_is_causal(g, z, video)
 
 
 def test_clips_of_other_lengths_from_the_same_noise():
@@ -211,12 +215,7 @@ def test_layered_generator_draws_once_and_moves_what_it_drew():
     assert np.max(np.abs(shift)) <= SIZE / 2
     np.testing.assert_allclose(video, composite_layers(background, colour, alpha, shift), atol=1e-6)
     # Motion stays causal (MoCoGAN's layout); other lengths extend the same clip.
-    z_m = z.copy()
-    start = CONTENT + MOTION + 2 * MOTION
-    z_m[:, start : start + MOTION] += 1.0
-    other = g(z_m).numpy()
-    np.testing.assert_array_equal(other[:, :2], video[:, :2])
-    assert not np.allclose(other[:, 2:], video[:, 2:])
+    assert_motion_is_causal(g, z, video)
     np.testing.assert_allclose(g(z, frames=9, motion_seed=3).numpy()[:, :FRAMES], video, atol=1e-6)
 
 
