@@ -27,24 +27,24 @@ _TASK_COMMON = dict(
     num_samples=4,
 )
 
-# StyleGAN2's optimisation (no D norm, lazy R1 every 16 steps, Adam with beta_1 0), which
-# the StyleGAN-V, layered MoCoGAN, VGAN and TGAN presets share.
+# StyleGAN2's optimisation (no D norm, lazy R1 every 16 steps, Adam 2e-3 with beta_1 0),
+# which the StyleGAN-V (at 2.5e-3), layered MoCoGAN, VGAN and TGAN presets share.
 _R1_RECIPE = dict(
     d_norm="none",
     loss="non_saturating",
     r1_gamma=1.0,
     r1_interval=16,
+    g_lr=2e-3,
+    d_lr=2e-3,
     beta_1=0.0,
     beta_2=0.99,
 )
 # Shared by the StyleGAN-V presets (keras_vgan/models/stylegan_v.py).
 _STYLEGAN_V = dict(
+    **{**_R1_RECIPE, "g_lr": 2.5e-3, "d_lr": 2.5e-3},
     sparse_frames=3,
     max_frame_distance=32,
-    g_lr=2.5e-3,
-    d_lr=2.5e-3,
     mask_l1=0.0,
-    **_R1_RECIPE,
     ema_decay=0.99,
     batch_size=16,
     epochs=50,
@@ -90,8 +90,6 @@ _LAYERED = dict(
     model="mocogan_layers",
     frames=16,
     latent_dim=50,
-    g_lr=2e-3,
-    d_lr=2e-3,
     mask_l1=0.0,
     **_R1_RECIPE,
 )
@@ -201,7 +199,7 @@ PRESETS = {
     # from FD 105.5 / 90.8 (seeds 0 / 1; batch-norm D, Adam 2e-4) to 38.6 / 57.8, past the
     # frame-independent baseline's 65.2 / 82.3.
     "vgan_moving_mnist": TrainConfig(
-        frames=32, size=64, channels=1, width=64, depth=4, g_lr=2e-3, d_lr=2e-3, **_R1_RECIPE
+        frames=32, size=64, channels=1, width=64, depth=4, **_R1_RECIPE
     ),
     # The paper's exact configuration (32 frames of 64x64x3) on RGB bouncing shapes.
     "vgan_paper": TrainConfig(data="shapes", frames=32, size=64, channels=3, width=64, depth=4),
@@ -247,8 +245,6 @@ PRESETS = {
         depth=4,
         d_frames=4,
         mask_l1=0.0,
-        g_lr=2e-3,
-        d_lr=2e-3,
         **_R1_RECIPE,
     ),
     # TGAN with WGAN-GP (layer-normalised critic, 5 critic steps, Adam(1e-4, 0, 0.9)).

@@ -325,7 +325,22 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
 
     def shifts(self, content, motion, labels=None, training=False):
         """Translations ``[B, N, sprites, 2]`` ``(dx, dy)`` in pixels of each layer per frame."""
-        code = self._clip_code(content, labels)
+        return self._shifts(self._clip_code(content, labels), motion, training)
+
+    def layers_of(self, content, labels=None, training=False):
+        """``(background [B, H, W, C], colour [B, L, H, W, C], alpha [B, L, H, W, 1])``.
+
+        A layer's alpha fades to 0 over its outermost ``EDGE`` pixels, so that a moved
+        layer has no visible border.
+        """
+        return self._draw_layers(self._clip_code(content, labels), training)
+
+    def render(self, content, motion, labels=None, training=False):
+        code = self._clip_code(content, labels)  # the class embedding once for both parts
+        background, colour, alpha = self._draw_layers(code, training)
+        return composite_layers(background, colour, alpha, self._shifts(code, motion, training))
+
+    def _shifts(self, code, motion, training):
         motion = ops.cast(motion, self.compute_dtype)
         frames = motion.shape[1]
         per_frame = ops.concatenate(
@@ -335,23 +350,13 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
         shift = ops.tanh(self.trajectory(h, training=training)) * self.max_shift
         return ops.reshape(shift, (-1, frames, self.sprites, 2))
 
-    def layers_of(self, content, labels=None, training=False):
-        """``(background [B, H, W, C], colour [B, L, H, W, C], alpha [B, L, H, W, 1])``.
-
-        A layer's alpha fades to 0 over its outermost ``EDGE`` pixels, so that a moved
-        layer has no visible border.
-        """
+    def _draw_layers(self, code, training):
         c, s, n = self.channels, self.size, self.sprites
-        canvas = self.decoder(self._clip_code(content, labels), training=training)
+        canvas = self.decoder(code, training=training)
         background = canvas[..., :c]
         layers = ops.transpose(ops.reshape(canvas[..., c:], (-1, s, s, n, c + 1)), (0, 3, 1, 2, 4))
         window = ops.convert_to_tensor(edge_window(s), layers.dtype)  # [H, W, 1]
         return background, layers[..., :c], 0.5 * (layers[..., c:] + 1.0) * window
-
-    def render(self, content, motion, labels=None, training=False):
-        background, colour, alpha = self.layers_of(content, labels, training=training)
-        shift = self.shifts(content, motion, labels, training=training)
-        return composite_layers(background, colour, alpha, shift)
 
     def get_config(self):
         config = super().get_config()
