@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -37,6 +38,7 @@ def trained_mocogan():
 def spread_stylegan_v():
     """A tiny StyleGAN-V whose weights are moved as training would move them (its
     training step costs more to trace than this file's budget: the MoCoGAN is trained)."""
+    keras.utils.set_random_seed(0)  # its initial weights too: not whatever ran before
     gan = tiny_gan("stylegan_v", spread=False)
     rng = np.random.default_rng(0)
     for v in gan.ema_generator.trainable_variables:
