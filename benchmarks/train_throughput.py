@@ -9,7 +9,7 @@ Defaults are the VGAN paper configuration: 32 frames of 64x64x3, generator
 widths 512-256-128-64 (``--width 64 --depth 4``), batch 8, built with
 ``builders.build_gan`` from ``--preset vgan_paper``.
 
-``--model frame_gan|tgan|mocogan`` measures another family of
+``--model frame_gan|tgan|mocogan|mocogan_layers`` measures another family of
 ``keras_vgan.models`` at the same clip size and widths (its RGB-shapes preset
 ``MODEL_PRESETS[model]`` with the geometry flags applied); ``--model all``
 measures every family in turn and ends with a one-table summary::
@@ -75,6 +75,7 @@ MODEL_PRESETS = {
     "frame_gan": "frame_gan_shapes",
     "tgan": "tgan_shapes",
     "mocogan": "mocogan_shapes",
+    "mocogan_layers": "mocogan_layers_shapes",
 }
 
 

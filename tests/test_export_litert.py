@@ -31,10 +31,10 @@ TOLERANCE = {  # mode: (max, mean)
 
 # The layered MoCoGAN moves its layers by sub-pixel shifts (tanh x max_shift pixels): a
 # quantisation step of the shift moves every edge pixel. Measured on the tiny GANs
-# (max / mean / p99 |error|): dynamic_int8 0.084 / 0.004 / 0.021, int8 0.40 / 0.038 / 0.23
-# (MoCoGAN: 0.057 / 0.007 / 0.025). A known gap of full-integer export for warping
-# generators (README, Export): use fp16 or dynamic_int8 for them.
-KIND_TOLERANCE = {"mocogan_layers": {"dynamic_int8": (0.1, 0.006), "int8": (0.5, 0.05)}}
+# (max / mean / p99 |error|): dynamic_int8 0.084 / 0.004 / 0.021, int8 0.19 / 0.014 / 0.075
+# with motion.translate's tent matrices (0.40 / 0.038 / 0.23 with the gathers of
+# backward_warp before; MoCoGAN: 0.057 / 0.007 / 0.025).
+KIND_TOLERANCE = {"mocogan_layers": {"dynamic_int8": (0.1, 0.006), "int8": (0.25, 0.02)}}
 
 
 def check_parity(gan, tmp_path, mode, kind=None):

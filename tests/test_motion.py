@@ -53,6 +53,38 @@ def test_backward_warp_identity_integer_shift_and_borders():
     np.testing.assert_allclose(half[:, :, :-1], (image[:, :, :-1] + image[:, :, 1:]) / 2, atol=1e-6)
 
 
+def test_translate_known_answer_and_equals_backward_warp_with_its_gradients():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    image = rng.uniform(-1, 1, (6, 9, 11, 2)).astype("float32")
+    # Whole pixels, half pixels, fractions, off the canvas and at rest.
+    shift = np.array(
+        [[0, 0], [1, 0], [0.5, -2.25], [-3.7, 4.1], [20, 0], [-10.5, -8.5]], "float32"
+    )
+    out = np.asarray(motion.translate(image, shift))
+    np.testing.assert_array_equal(out[0], image[0])
+    np.testing.assert_allclose(out[1][:, 1:], image[1][:, :-1], atol=1e-6)  # moved right
+    assert not out[1][:, 0].any() and not out[4].any()  # 0 where nothing moved in
+    flow = -shift[:, None, None, :] * np.ones((1, 9, 11, 1), "float32")
+    np.testing.assert_allclose(
+        out, motion.backward_warp(image, flow, padding="zeros"), atol=1e-6
+    )
+    x, s = tf.constant(image), tf.constant(shift)
+    weights = tf.constant(rng.normal(size=image.shape).astype("float32"))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, s])
+        a = tf.reduce_sum(motion.translate(x, s) * weights)
+        f = -s[:, None, None, :] * tf.ones((1, 9, 11, 1))
+        b = tf.reduce_sum(motion.backward_warp(x, f, padding="zeros") * weights)
+    for ga, gb in zip(tape.gradient(a, [x, s]), tape.gradient(b, [x, s]), strict=True):
+        np.testing.assert_allclose(ga, gb, rtol=1e-4, atol=1e-4)
+    # At rest the shift still has a gradient (one-sided, as bilinear sampling's).
+    assert np.abs(tape.gradient(a, s)[0]).sum() > 0
+    with pytest.raises(ValueError, match=r"must be \[B, H, W, C\] and \[B, 2\]"):
+        motion.translate(image, shift[:, :1])
+
+
 def test_warp_layer_round_trip(tmp_path):
     image = keras.Input((8, 8, 2))
     flow = keras.Input((8, 8, 2))

@@ -52,7 +52,7 @@ from keras_vgan.layers.conditioning import (
 from keras_vgan.layers.dcgan import ImageDecoder, ImageEncoder, VideoEncoder
 from keras_vgan.layers.frames import frame_sampler_calls, sample_frames
 from keras_vgan.models.common import clip_keywords, register_noise_gan
-from keras_vgan.motion.warp import backward_warp
+from keras_vgan.motion.warp import translate
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -257,14 +257,13 @@ def composite_layers(background, colour, alpha, shift):
     """
     _, n, layers, _ = shift.shape
     h, w, c = background.shape[1], background.shape[2], background.shape[3]
-    # Each layer sampled at x - shift: the layer moves by +shift. Rows are (clip, frame)
+    # Each layer moved by +shift (motion.warp.translate). Rows are (clip, frame)
     # pairs and no tensor has more than 5 axes (LiteRT's slicing kernels stop there).
     stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
     stacked = ops.repeat(stacked, n, axis=0)  # [B * N, L, H, W, C + 1], row b * N + k
     flat = ops.reshape(stacked, (-1, h, w, c + 1))
-    flow = ops.reshape(-ops.cast(shift, flat.dtype), (-1, 1, 1, 2))
-    flow = flow * ops.ones((1, h, w, 1), flat.dtype)
-    moved = ops.reshape(backward_warp(flat, flow, padding="zeros"), (-1, layers, h, w, c + 1))
+    moved = translate(flat, ops.reshape(ops.cast(shift, flat.dtype), (-1, 2)))
+    moved = ops.reshape(moved, (-1, layers, h, w, c + 1))
     out = ops.repeat(background, n, axis=0)  # [B * N, H, W, C]
     for layer in range(layers):  # back to front
         a = moved[:, layer, ..., c:]

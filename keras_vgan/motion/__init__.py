@@ -21,7 +21,7 @@ from keras_vgan.motion.discriminator import (
 )
 from keras_vgan.motion.flow import CLASSICAL, classical_flow, endpoint_error, to_gray_uint8
 from keras_vgan.motion.spynet import SPyNet, clip_pairs, network_flow, spynet
-from keras_vgan.motion.warp import PADDINGS, BackwardWarp, backward_warp, warp_clip
+from keras_vgan.motion.warp import PADDINGS, BackwardWarp, backward_warp, translate, warp_clip
 
 FLOW_METHODS = ("spynet",) + CLASSICAL
 
@@ -53,6 +53,7 @@ __all__ = [
     "MotionDiscriminator",
     "SPyNet",
     "backward_warp",
+    "translate",
     "classical_flow",
     "clip_pairs",
     "endpoint_error",

@@ -114,3 +114,71 @@ def warp_clip(clip, flow, padding="border"):
     frames = ops.reshape(clip, (-1, shape[2], shape[3], clip.shape[-1]))
     flows = ops.reshape(flow, (-1, shape[2], shape[3], 2))
     return ops.reshape(backward_warp(frames, flows, padding=padding), shape)
+
+
+def _tent(offset):
+    """``max(0, 1 - |offset|)``, the bilinear weight of a pixel ``offset`` from the sample
+    point, with bilinear sampling's one-sided derivative at whole pixels (``abs`` and
+    ``relu`` have none there: a layer at rest, shift exactly 0, would get no gradient).
+
+    Written as the tent rather than as ``floor`` and one-hot comparisons (the same values)
+    because full-integer LiteRT quantises it gracefully: a position off by a
+    quantisation step moves the weights a little instead of flipping a comparison.
+    """
+    if keras.backend.is_keras_tensor(offset):  # symbolic (a model's build): shapes only
+        return ops.relu(1.0 - ops.abs(offset))
+    return _tent_with_gradient(offset)
+
+
+@ops.custom_gradient
+def _tent_with_gradient(offset):
+    weight = ops.relu(1.0 - ops.abs(offset))
+
+    def grad(upstream):
+        # d weight / d offset of (1 - f) at offset = -f and f at offset = 1 - f, f in [0, 1).
+        left = ops.cast((offset > -1.0) & (offset <= 0.0), offset.dtype)
+        right = ops.cast((offset > 0.0) & (offset <= 1.0), offset.dtype)
+        return upstream * (left - right)
+
+    return weight, grad
+
+
+def translate(image, shift):
+    """Images moved by one translation each: bilinear, 0 outside the image.
+
+    Equal to ``backward_warp(image, flow, padding="zeros")`` with the constant flow
+    ``-shift`` (the image moves by ``+shift``), but written as two small matrix products
+    instead of gathers: bilinear sampling along x is the matrix ``T[x, x'] = max(0, 1 -
+    |x' - (x - dx)|)`` (a tent around the sample point; taps outside the image have no
+    column, so they weigh 0; the gradient in ``shift`` is backward_warp's, also at whole
+    pixels), and the same along y. Forward and backward are dense
+    ``matmul``s, about 10x faster on a CPU than the gathers and their scatter-add
+    gradient, and they export to SavedModel, LiteRT and ONNX (``BatchMatMul``).
+
+    Args:
+        image: ``[B, H, W, C]`` float.
+        shift: ``[B, 2]`` ``(dx, dy)`` in pixels per image.
+
+    Returns:
+        ``[B, H, W, C]``: ``out(x, y) = image(x - dx, y - dy)``, in ``image``'s dtype.
+    """
+    if len(image.shape) != 4 or len(shift.shape) != 2 or shift.shape[-1] != 2:
+        raise ValueError(
+            f"image {tuple(image.shape)} and shift {tuple(shift.shape)} must be [B, H, W, C] "
+            "and [B, 2]"
+        )
+    image = ops.convert_to_tensor(image)
+    shift = ops.cast(shift, image.dtype)
+    h, w, c = image.shape[1], image.shape[2], image.shape[3]
+
+    def tent(n, d):  # [B, n (out), n (in)]: weight of input pixel i for output pixel o
+        grid = ops.cast(ops.arange(n), image.dtype)
+        source = grid[None, :, None] - d[:, None, None]  # [B, n, 1]: where o reads
+        return _tent(grid[None, None, :] - source)
+
+    # Along y: [B, H, H] @ [B, H, W * C]; along x: [B, H * C, W] @ [B, W, W]^T (x last,
+    # so both are one product per image rather than one per row).
+    rows = ops.matmul(tent(h, shift[:, 1]), ops.reshape(image, (-1, h, w * c)))
+    rows = ops.reshape(ops.transpose(ops.reshape(rows, (-1, h, w, c)), (0, 1, 3, 2)), (-1, h * c, w))
+    out = ops.matmul(rows, ops.transpose(tent(w, shift[:, 0]), (0, 2, 1)))
+    return ops.transpose(ops.reshape(out, (-1, h, c, w)), (0, 1, 3, 2))
