@@ -59,17 +59,13 @@ def test_translate_known_answer_and_equals_backward_warp_with_its_gradients():
     rng = np.random.default_rng(1)
     image = rng.uniform(-1, 1, (6, 9, 11, 2)).astype("float32")
     # Whole pixels, half pixels, fractions, off the canvas and at rest.
-    shift = np.array(
-        [[0, 0], [1, 0], [0.5, -2.25], [-3.7, 4.1], [20, 0], [-10.5, -8.5]], "float32"
-    )
+    shift = np.array([[0, 0], [1, 0], [0.5, -2.25], [-3.7, 4.1], [20, 0], [-10.5, -8.5]], "float32")
     out = np.asarray(motion.translate(image, shift))
     np.testing.assert_array_equal(out[0], image[0])
     np.testing.assert_allclose(out[1][:, 1:], image[1][:, :-1], atol=1e-6)  # moved right
     assert not out[1][:, 0].any() and not out[4].any()  # 0 where nothing moved in
     flow = -shift[:, None, None, :] * np.ones((1, 9, 11, 1), "float32")
-    np.testing.assert_allclose(
-        out, motion.backward_warp(image, flow, padding="zeros"), atol=1e-6
-    )
+    np.testing.assert_allclose(out, motion.backward_warp(image, flow, padding="zeros"), atol=1e-6)
     x, s = tf.constant(image), tf.constant(shift)
     weights = tf.constant(rng.normal(size=image.shape).astype("float32"))
     with tf.GradientTape(persistent=True) as tape:

@@ -179,6 +179,8 @@ def translate(image, shift):
     # Along y: [B, H, H] @ [B, H, W * C]; along x: [B, H * C, W] @ [B, W, W]^T (x last,
     # so both are one product per image rather than one per row).
     rows = ops.matmul(tent(h, shift[:, 1]), ops.reshape(image, (-1, h, w * c)))
-    rows = ops.reshape(ops.transpose(ops.reshape(rows, (-1, h, w, c)), (0, 1, 3, 2)), (-1, h * c, w))
+    rows = ops.reshape(
+        ops.transpose(ops.reshape(rows, (-1, h, w, c)), (0, 1, 3, 2)), (-1, h * c, w)
+    )
     out = ops.matmul(rows, ops.transpose(tent(w, shift[:, 0]), (0, 2, 1)))
     return ops.transpose(ops.reshape(out, (-1, h, c, w)), (0, 1, 3, 2))
