@@ -6,7 +6,7 @@ import pytest
 
 from keras_vgan.engine import VideoGAN
 from keras_vgan.models import LayeredMoCoGANGenerator, MoCoGANDiscriminator, MoCoGANGenerator
-from keras_vgan.models.mocogan import composite_layers
+from keras_vgan.motion import composite_layers
 from tests.helpers import (
     FRAMES,
     SIZE,

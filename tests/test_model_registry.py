@@ -23,6 +23,7 @@ FAMILIES = (
     "predict_conv3d",
     "predict_simvp",
     "predict_simvp_flow",
+    "predict_simvp_layers",
     "predict_tau",
     "interpolate",
     "translate",

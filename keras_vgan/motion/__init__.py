@@ -21,7 +21,14 @@ from keras_vgan.motion.discriminator import (
 )
 from keras_vgan.motion.flow import CLASSICAL, classical_flow, endpoint_error, to_gray_uint8
 from keras_vgan.motion.spynet import SPyNet, clip_pairs, network_flow, spynet
-from keras_vgan.motion.warp import PADDINGS, BackwardWarp, backward_warp, translate, warp_clip
+from keras_vgan.motion.warp import (
+    PADDINGS,
+    BackwardWarp,
+    backward_warp,
+    composite_layers,
+    translate,
+    warp_clip,
+)
 
 FLOW_METHODS = ("spynet",) + CLASSICAL
 
@@ -55,6 +62,7 @@ __all__ = [
     "backward_warp",
     "translate",
     "classical_flow",
+    "composite_layers",
     "clip_pairs",
     "endpoint_error",
     "frame_differences",

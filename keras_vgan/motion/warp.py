@@ -184,3 +184,33 @@ def translate(image, shift):
     )
     out = ops.matmul(rows, ops.transpose(tent(w, shift[:, 0]), (0, 2, 1)))
     return ops.transpose(ops.reshape(out, (-1, h, c, w)), (0, 1, 3, 2))
+
+
+def composite_layers(background, colour, alpha, shift):
+    """Frames of layers translated over a static background, composited back to front.
+
+    Args:
+        background: ``[B, H, W, C]``.
+        colour: ``[B, L, H, W, C]``, the layers' colours.
+        alpha: ``[B, L, H, W, 1]`` in [0, 1], their opacity (layer ``L - 1`` on top).
+        shift: ``[B, N, L, 2]`` ``(dx, dy)``: where each layer is moved, in pixels, in
+            each of ``N`` frames (bilinear, so sub-pixel shifts blend neighbours; outside
+            the canvas a layer is transparent).
+
+    Returns:
+        ``[B, N, H, W, C]``: per frame ``out = a * colour + (1 - a) * out`` over the layers.
+    """
+    _, n, layers, _ = shift.shape
+    h, w, c = background.shape[1], background.shape[2], background.shape[3]
+    # Each layer moved by +shift (translate). Rows are (clip, frame)
+    # pairs and no tensor has more than 5 axes (LiteRT's slicing kernels stop there).
+    stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
+    stacked = ops.repeat(stacked, n, axis=0)  # [B * N, L, H, W, C + 1], row b * N + k
+    flat = ops.reshape(stacked, (-1, h, w, c + 1))
+    moved = translate(flat, ops.reshape(ops.cast(shift, flat.dtype), (-1, 2)))
+    moved = ops.reshape(moved, (-1, layers, h, w, c + 1))
+    out = ops.repeat(background, n, axis=0)  # [B * N, H, W, C]
+    for layer in range(layers):  # back to front
+        a = moved[:, layer, ..., c:]
+        out = a * moved[:, layer, ..., :c] + (1.0 - a) * out
+    return ops.reshape(out, (-1, n, h, w, c))
