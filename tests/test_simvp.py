@@ -129,7 +129,7 @@ def test_layer_head_moves_the_last_frames_layers_by_their_mean_vote():
     x = np.asarray(x)
     last = x[:, -1]
     # At initialisation: nearly at rest, so nearly the last frame (copy-last).
-    assert np.abs(np.asarray(g.layer_shifts(x))).max() < 0.2
+    assert np.abs(np.asarray(g.layer_shifts(x))).max() < 0.5
     assert np.abs(np.asarray(g(x)) - last[:, None]).mean() < 0.02
     # Every pixel in layer 0, which votes (dx, dy) = (2, -1): the whole frame moves 2 right
     # and 1 up in every future frame, black (-1) where it left.

@@ -380,9 +380,10 @@ class SimVPPredictor(PredictorBase):
         """``y [B, N, H, W, 3 L + 1]`` = mask logits (background, L layers), per-layer
         ``(dx, dy)`` votes -> the N frames (``last``: the last context frame).
 
-        Future frame j is the last context frame (on [0, 1], where 0 is black) split by a
-        per-pixel softmax ``m_j`` into a still background ``m_0 * last`` and L layers
-        ``m_l * last``; layer l moves by ``s_l,j``, the mean of its votes under its own
+        The last context frame (on [0, 1], where 0 is black) is split by a per-pixel mask
+        ``m`` into a still background ``m_0 * last`` and L layers ``m_l * last`` (one
+        split per clip, each pixel in one part: ``_masks_and_shifts``); in future frame j
+        layer l moves by ``s_l,j``, the mean of its votes under its own
         mask (each pixel of the layer votes where the layer goes), and the frame is the
         background plus the moved layers (``motion.translate``: bilinear, 0 outside the
         canvas; overlaps add, as Moving MNIST's digits do, and the straight-through clip
@@ -397,11 +398,11 @@ class SimVPPredictor(PredictorBase):
         b, n, h, w, c = -1, y.shape[1], self.size, self.size, self.channels
         masks, shift = self._masks_and_shifts(y)
         light = 0.5 * (last + 1.0)  # [B, H, W, C] on [0, 1]
-        layers = masks[..., 1:, None] * light[:, None, :, :, None]  # [B, N, H, W, L, C]
-        layers = ops.reshape(ops.transpose(layers, (0, 1, 4, 2, 3, 5)), (b, h, w, c))
-        moved = translate(layers, ops.reshape(shift, (b, 2)))
+        layers = ops.transpose(masks[..., 1:, None] * light[:, :, :, None], (0, 3, 1, 2, 4))
+        layers = ops.repeat(layers[:, None], n, axis=1)  # [B, N, L, H, W, C]
+        moved = translate(ops.reshape(layers, (b, h, w, c)), ops.reshape(shift, (b, 2)))
         moved = ops.sum(ops.reshape(moved, (b, n, LAYERS, h, w, c)), axis=2)
-        return 2.0 * (masks[..., :1] * light[:, None] + moved) - 1.0
+        return 2.0 * (masks[:, None, ..., :1] * light[:, None] + moved) - 1.0
 
     def layer_shifts(self, context):
         """``[B, N, L, 2]`` ``(dx, dy)``: where the ``"layers"`` head moves each layer of the
@@ -415,11 +416,22 @@ class SimVPPredictor(PredictorBase):
         return self._masks_and_shifts(self._features(ops.cast(context, self.compute_dtype)))[1]
 
     def _masks_and_shifts(self, y):
-        """Softmax masks ``[B, N, H, W, 1 + L]`` and the layers' shifts ``[B, N, L, 2]``."""
+        """The masks ``[B, H, W, 1 + L]`` (background, layers) and the layers' shifts
+        ``[B, N, L, 2]``.
+
+        One mask per clip (the mean of the N frames' logits), hard in the forward pass
+        (each pixel in the one part with the largest logit) with the softmax's gradient
+        (straight-through): a soft split would let a pixel go to several places at once,
+        and a regression loss pays an uncertain prediction to do just that (ghosts).
+        """
         n = y.shape[1]
-        masks = ops.softmax(y[..., : LAYERS + 1], axis=-1)
+        logits = ops.mean(y[..., : LAYERS + 1], axis=1)  # [B, H, W, 1 + L]
+        soft = ops.softmax(logits, axis=-1)
+        hard = ops.cast(ops.equal(logits, ops.max(logits, axis=-1, keepdims=True)), soft.dtype)
+        hard = hard / ops.sum(hard, axis=-1, keepdims=True)  # ties share
+        masks = soft + ops.stop_gradient(hard - soft)
         votes = ops.reshape(y[..., LAYERS + 1 :], (-1, n, self.size, self.size, LAYERS, 2))
-        weight = masks[..., 1:, None]  # [B, N, H, W, L, 1]
+        weight = masks[:, None, ..., 1:, None]  # [B, 1, H, W, L, 1]
         shift = ops.sum(weight * votes, axis=(2, 3)) / (ops.sum(weight, axis=(2, 3)) + 1e-3)
         return masks, shift
 
@@ -513,9 +525,9 @@ class SimVPFlowPredictor(SimVPPredictor):
 class SimVPLayerPredictor(SimVPPredictor):
     """SimVP with a layered read-out (``head="layers"``): the last frame's layers moved.
 
-    The encoder and translator are SimVP's; per future frame the 1x1 read-out gives a
-    softmax over a still background and two layers for every pixel of the last context
-    frame, and each layer's pixels vote for its translation (the layer moves by the mean
+    The encoder and translator are SimVP's; the 1x1 read-out assigns every pixel of the
+    last context frame to a still background or one of two layers, and per future frame
+    each layer's pixels vote for its translation (the layer moves by the mean
     vote under its mask). The frame is the background plus the layers moved
     (``motion.translate``). This is the layered motion model of Wang and
     Adelson ("Representing moving images with layers", 1994) and the layered MoCoGAN's
