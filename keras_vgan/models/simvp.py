@@ -399,9 +399,11 @@ class SimVPPredictor(PredictorBase):
         masks, shift = self._masks_and_shifts(y)
         light = 0.5 * (last + 1.0)  # [B, H, W, C] on [0, 1]
         layers = ops.transpose(masks[..., 1:, None] * light[:, :, :, None], (0, 3, 1, 2, 4))
-        layers = ops.repeat(layers[:, None], n, axis=1)  # [B, N, L, H, W, C]
+        # Rows (clip, frame, layer), as the shifts; no tensor above 5 axes (LiteRT).
+        layers = ops.repeat(ops.reshape(layers, (b, 1, LAYERS * h * w * c)), n, axis=1)
         moved = translate(ops.reshape(layers, (b, h, w, c)), ops.reshape(shift, (b, 2)))
-        moved = ops.sum(ops.reshape(moved, (b, n, LAYERS, h, w, c)), axis=2)
+        moved = ops.sum(ops.reshape(moved, (b, LAYERS, h * w * c)), axis=1)
+        moved = ops.reshape(moved, (b, n, h, w, c))
         return 2.0 * (masks[:, None, ..., :1] * light[:, None] + moved) - 1.0
 
     def layer_shifts(self, context):
@@ -430,10 +432,13 @@ class SimVPPredictor(PredictorBase):
         hard = ops.cast(ops.equal(logits, ops.max(logits, axis=-1, keepdims=True)), soft.dtype)
         hard = hard / ops.sum(hard, axis=-1, keepdims=True)  # ties share
         masks = soft + ops.stop_gradient(hard - soft)
-        votes = ops.reshape(y[..., LAYERS + 1 :], (-1, n, self.size, self.size, LAYERS, 2))
-        weight = masks[:, None, ..., 1:, None]  # [B, 1, H, W, L, 1]
-        shift = ops.sum(weight * votes, axis=(2, 3)) / (ops.sum(weight, axis=(2, 3)) + 1e-3)
-        return masks, shift
+        shifts = []
+        for layer in range(LAYERS):  # no tensor above 5 axes (LiteRT's slicing kernels)
+            weight = masks[:, None, ..., 1 + layer : 2 + layer]  # [B, 1, H, W, 1]
+            votes = y[..., LAYERS + 1 + 2 * layer : LAYERS + 3 + 2 * layer]  # [B, N, H, W, 2]
+            total = ops.sum(weight, axis=(2, 3)) + 1e-3  # [B, 1, 1]
+            shifts.append(ops.sum(weight * votes, axis=(2, 3)) / total)  # [B, N, 2]
+        return masks, ops.stack(shifts, axis=2)
 
     def _warp_head(self, last, y):
         """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames
