@@ -426,7 +426,6 @@ class SimVPPredictor(PredictorBase):
         (straight-through): a soft split would let a pixel go to several places at once,
         and a regression loss pays an uncertain prediction to do just that (ghosts).
         """
-        n = y.shape[1]
         logits = ops.mean(y[..., : LAYERS + 1], axis=1)  # [B, H, W, 1 + L]
         soft = ops.softmax(logits, axis=-1)
         hard = ops.cast(ops.equal(logits, ops.max(logits, axis=-1, keepdims=True)), soft.dtype)
