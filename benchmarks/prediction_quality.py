@@ -58,7 +58,6 @@ from keras_vgan.tasks import task_baselines  # noqa: E402
 MODELS = (
     "predict_simvp",
     "predict_simvp_flow",
-    "predict_simvp_layers",
     "predict_tau",
     "predict_convlstm",
     "predict_conv3d",

@@ -397,12 +397,6 @@ PRESETS = {
     "predict_simvp_flow_moving_mnist": TrainConfig(
         model="predict_simvp_flow", **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET}
     ),
-    # SimVP with the layered read-out (SimVPLayerPredictor): future frames are the last
-    # context frame's background and two layers, each moved by one translation per frame.
-    "predict_simvp_layers_moving_mnist": TrainConfig(
-        model="predict_simvp_layers",
-        **{**_TASK_COMMON, **_PREDICT_COMMON, **_PREDICT_CPU_BUDGET},
-    ),
     "predict_tau_moving_mnist": TrainConfig(
         model="predict_tau",
         dd_weight=0.1,

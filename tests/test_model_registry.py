@@ -23,7 +23,6 @@ FAMILIES = (
     "predict_conv3d",
     "predict_simvp",
     "predict_simvp_flow",
-    "predict_simvp_layers",
     "predict_tau",
     "interpolate",
     "translate",

@@ -198,13 +198,6 @@ MODEL_CASES = [
         {},
     ),
     (
-        "SimVPLayerPredictor",
-        dict(context_frames=2, target_frames=2, size=16, hid_s=4, hid_t=8, n_s=2, n_t=2,
-             kernel_size=5),
-        _uniform(2, 2, 16, 16, 1),
-        {},
-    ),
-    (
         "TAUPredictor",
         dict(context_frames=2, target_frames=2, size=16, hid_s=4, hid_t=8, n_s=2, n_t=2,
              kernel_size=5),

@@ -39,11 +39,10 @@ from keras_vgan.layers.checks import check_frame_size, check_positive
 from keras_vgan.layers.patchgan import ClipDiscriminator
 from keras_vgan.layers.predictors import PredictorBase, check_context_frames
 from keras_vgan.models.common import prediction_family
-from keras_vgan.motion.warp import backward_warp, translate
+from keras_vgan.motion.warp import backward_warp
 
 TRANSLATORS = ("gsta", "tau")
-HEADS = ("pixels", "flow", "layers")
-LAYERS = 2  # moving layers of the "layers" head (Moving MNIST's two digits)
+HEADS = ("pixels", "flow")
 MOTION_PRIORS = ("none", "spynet")
 
 
@@ -236,9 +235,7 @@ class SimVPPredictor(PredictorBase):
         head: ``"pixels"`` (the paper's: the read-out gives the frames) or ``"flow"``
             (``SimVPFlowPredictor``: the read-out gives a per-step motion field, a mask
             and pixels; each future frame is the last context frame warped along the
-            chained motion, blended by the mask with the pixels) or ``"layers"``
-            (``SimVPLayerPredictor``: the last context frame split into a still
-            background and two layers, each moved by one translation per future frame).
+            chained motion, blended by the mask with the pixels).
 
     Call: ``(context [B, K, H, W, C], frames=None) -> [B, frames, H, W, C]`` in [-1, 1].
     """
@@ -323,36 +320,20 @@ class SimVPPredictor(PredictorBase):
         # The read-out starts at the background level (-1) with small weights: most pixels
         # are background, and a noisy or grey start costs SSIM everywhere. The flow head's
         # extra channels (dx, dy, mask logit) start at 0: no motion, an even blend.
-        # The layers head's channels (mask logits of the background and each layer, then
-        # each layer's (dx, dy) votes) start near 0: an uneven split (stddev 0.1, so the
-        # layers differ and get gradients), nearly at rest.
-        std = 1e-3
-        if head == "layers":
-            outputs, bias, std = 3 * LAYERS + 1, 0.0, 0.1
-        else:
-            extra = 3 if head == "flow" else 0
-            outputs = channels + extra
-            bias = [0.0] * extra + [-1.0] * channels if extra else -1.0
+        extra = 3 if head == "flow" else 0
         self.readout = keras.layers.Conv2D(
-            outputs,
+            channels + extra,
             1,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=std),
-            bias_initializer=keras.initializers.Constant(bias),
+            kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3),
+            bias_initializer=keras.initializers.Constant(
+                [0.0] * extra + [-1.0] * channels if extra else -1.0
+            ),
             name="readout",
         )
         self.build(None)
 
     def _predict(self, x, training=False):
         """One pass: ``[B, K, H, W, C]`` -> ``[B, N, H, W, C]``."""
-        y = self._features(x, training)
-        if self.head == "flow":
-            y = self._warp_head(x[:, -2:], y)
-        elif self.head == "layers":
-            y = self._layer_head(x[:, -1], y)
-        return bounded(y)
-
-    def _features(self, x, training=False):
-        """The read-out of one pass: ``[B, N, H, W, channels of the head]``."""
         k, n, c = self.context_frames, self.target_frames, self.hid_s
         frames = ops.reshape(x, (-1, self.size, self.size, self.channels))
         h = frames
@@ -374,70 +355,10 @@ class SimVPPredictor(PredictorBase):
         for layer in self.decoder[:-1]:
             z = layer(z)
         y = self.readout(self.decoder[-1](z + skip))
-        return ops.reshape(y, (-1, n, self.size, self.size, y.shape[-1]))
-
-    def _layer_head(self, last, y):
-        """``y [B, N, H, W, 3 L + 1]`` = mask logits (background, L layers), per-layer
-        ``(dx, dy)`` votes -> the N frames (``last``: the last context frame).
-
-        The last context frame (on [0, 1], where 0 is black) is split by a per-pixel mask
-        ``m`` into a still background ``m_0 * last`` and L layers ``m_l * last`` (one
-        split per clip, each pixel in one part: ``_masks_and_shifts``); in future frame j
-        layer l moves by ``s_l,j``, the mean of its votes under its own
-        mask (each pixel of the layer votes where the layer goes), and the frame is the
-        background plus the moved layers (``motion.translate``: bilinear, 0 outside the
-        canvas; overlaps add, as Moving MNIST's digits do, and the straight-through clip
-        bounds them). The masks sum to one, so what the last frame shows is moved, never
-        redrawn or dimmed: a digit cannot fade or blur, it can only be put somewhere, and
-        an uncertain prediction shows a sharp digit in one place rather than a haze (the
-        L1 / L2 optimum of a pixel read-out). Where a layer leaves, black shows. It
-        suits objects that move rigidly over a dark, still background (Moving MNIST,
-        bouncing shapes); what turns, deforms or is uncovered needs the pixel or flow
-        heads.
-        """
-        b, n, h, w, c = -1, y.shape[1], self.size, self.size, self.channels
-        masks, shift = self._masks_and_shifts(y)
-        light = 0.5 * (last + 1.0)  # [B, H, W, C] on [0, 1]
-        layers = ops.transpose(masks[..., 1:, None] * light[:, :, :, None], (0, 3, 1, 2, 4))
-        # Rows (clip, frame, layer), as the shifts; no tensor above 5 axes (LiteRT).
-        layers = ops.repeat(ops.reshape(layers, (b, 1, LAYERS * h * w * c)), n, axis=1)
-        moved = translate(ops.reshape(layers, (b, h, w, c)), ops.reshape(shift, (b, 2)))
-        moved = ops.sum(ops.reshape(moved, (b, LAYERS, h * w * c)), axis=1)
-        moved = ops.reshape(moved, (b, n, h, w, c))
-        return 2.0 * (masks[:, None, ..., :1] * light[:, None] + moved) - 1.0
-
-    def layer_shifts(self, context):
-        """``[B, N, L, 2]`` ``(dx, dy)``: where the ``"layers"`` head moves each layer of the
-        last context frame in each of the N frames of one pass (pixels)."""
-        if self.head != "layers":
-            raise ValueError(
-                f"layer_shifts needs head='layers' (this predictor's is {self.head!r})"
-            )
-        self._check_context(context)
-        self._check_context_length(context)
-        return self._masks_and_shifts(self._features(ops.cast(context, self.compute_dtype)))[1]
-
-    def _masks_and_shifts(self, y):
-        """The masks ``[B, H, W, 1 + L]`` (background, layers) and the layers' shifts
-        ``[B, N, L, 2]``.
-
-        One mask per clip (the mean of the N frames' logits), hard in the forward pass
-        (each pixel in the one part with the largest logit) with the softmax's gradient
-        (straight-through): a soft split would let a pixel go to several places at once,
-        and a regression loss pays an uncertain prediction to do just that (ghosts).
-        """
-        logits = ops.mean(y[..., : LAYERS + 1], axis=1)  # [B, H, W, 1 + L]
-        soft = ops.softmax(logits, axis=-1)
-        hard = ops.cast(ops.equal(logits, ops.max(logits, axis=-1, keepdims=True)), soft.dtype)
-        hard = hard / ops.sum(hard, axis=-1, keepdims=True)  # ties share
-        masks = soft + ops.stop_gradient(hard - soft)
-        shifts = []
-        for layer in range(LAYERS):  # no tensor above 5 axes (LiteRT's slicing kernels)
-            weight = masks[:, None, ..., 1 + layer : 2 + layer]  # [B, 1, H, W, 1]
-            votes = y[..., LAYERS + 1 + 2 * layer : LAYERS + 3 + 2 * layer]  # [B, N, H, W, 2]
-            total = ops.sum(weight, axis=(2, 3)) + 1e-3  # [B, 1, 1]
-            shifts.append(ops.sum(weight * votes, axis=(2, 3)) / total)  # [B, N, 2]
-        return masks, ops.stack(shifts, axis=2)
+        y = ops.reshape(y, (-1, n, self.size, self.size, y.shape[-1]))
+        if self.head == "flow":
+            y = self._warp_head(x[:, -2:], y)
+        return bounded(y)
 
     def _warp_head(self, last, y):
         """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames
@@ -526,29 +447,6 @@ class SimVPFlowPredictor(SimVPPredictor):
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
-class SimVPLayerPredictor(SimVPPredictor):
-    """SimVP with a layered read-out (``head="layers"``): the last frame's layers moved.
-
-    The encoder and translator are SimVP's; the 1x1 read-out assigns every pixel of the
-    last context frame to a still background or one of two layers, and per future frame
-    each layer's pixels vote for its translation (the layer moves by the mean
-    vote under its mask). The frame is the background plus the layers moved
-    (``motion.translate``). This is the layered motion model of Wang and
-    Adelson ("Representing moving images with layers", 1994) and the layered MoCoGAN's
-    renderer, read from the context instead of drawn from noise: a digit is carried,
-    not redrawn, so it stays sharp for the whole horizon where the pixel and flow heads
-    fade what they are unsure of. For rigid objects over a still background (Moving
-    MNIST, bouncing shapes). Same arguments as ``SimVPPredictor``; ``head`` is
-    ``"layers"``. ``layer_shifts(context)`` gives the translations.
-    """
-
-    def __init__(self, *args, head="layers", **kwargs):
-        if head != "layers":
-            raise ValueError(f"head={head!r}: a SimVPLayerPredictor's head is 'layers'")
-        super().__init__(*args, head="layers", **kwargs)
-
-
-@keras.saving.register_keras_serializable(package="keras_vgan")
 class TAUPredictor(SimVPPredictor):
     """TAU (Tan et al., CVPR 2023): ``SimVPPredictor`` with temporal attention units.
 
@@ -561,14 +459,7 @@ class TAUPredictor(SimVPPredictor):
         super().__init__(*args, translator="tau", **kwargs)
 
 
-__all__ = [
-    "ConvSC",
-    "SimVPFlowPredictor",
-    "SimVPLayerPredictor",
-    "SimVPPredictor",
-    "TAUPredictor",
-    "TranslatorBlock",
-]
+__all__ = ["ConvSC", "SimVPFlowPredictor", "SimVPPredictor", "TAUPredictor", "TranslatorBlock"]
 
 
 def _advect(flow):
@@ -617,14 +508,6 @@ registry.register(
         name="predict_simvp_flow",
         build=lambda c: _networks(c, SimVPFlowPredictor),
         generators=(SimVPFlowPredictor,),
-        **_PREDICTION,
-    )
-)
-registry.register(
-    registry.ModelFamily(
-        name="predict_simvp_layers",
-        build=lambda c: _networks(c, SimVPLayerPredictor),
-        generators=(SimVPLayerPredictor,),
         **_PREDICTION,
     )
 )
