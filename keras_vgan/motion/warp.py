@@ -26,6 +26,19 @@ def _check_padding(padding):
     return padding
 
 
+def _image_and(image, other, name, expected):
+    """``image [B, H, W, C]`` as a tensor and ``other`` (``expected``: last axis 2, the
+    rank ``expected`` names) cast to its dtype, or one clear error."""
+    rank = expected.count(",") + 1
+    if len(image.shape) != 4 or len(other.shape) != rank or other.shape[-1] != 2:
+        raise ValueError(
+            f"image {tuple(image.shape)} and {name} {tuple(other.shape)} must be [B, H, W, C] "
+            f"and {expected}"
+        )
+    image = ops.convert_to_tensor(image)
+    return image, ops.cast(other, image.dtype)
+
+
 def backward_warp(image, flow, padding="border"):
     """Bilinear sampling of ``image`` at ``x + flow(x)``.
 
@@ -38,13 +51,7 @@ def backward_warp(image, flow, padding="border"):
         ``[B, H, W, C]``, the warped image, in ``image``'s dtype.
     """
     _check_padding(padding)
-    if len(image.shape) != 4 or len(flow.shape) != 4 or flow.shape[-1] != 2:
-        raise ValueError(
-            f"image {tuple(image.shape)} and flow {tuple(flow.shape)} must be [B, H, W, C] "
-            "and [B, H, W, 2]"
-        )
-    image = ops.convert_to_tensor(image)
-    flow = ops.cast(flow, image.dtype)
+    image, flow = _image_and(image, flow, "flow", "[B, H, W, 2]")
     shape = ops.shape(image)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
     hf, wf = ops.cast(h, image.dtype), ops.cast(w, image.dtype)
@@ -162,13 +169,7 @@ def translate(image, shift):
     Returns:
         ``[B, H, W, C]``: ``out(x, y) = image(x - dx, y - dy)``, in ``image``'s dtype.
     """
-    if len(image.shape) != 4 or len(shift.shape) != 2 or shift.shape[-1] != 2:
-        raise ValueError(
-            f"image {tuple(image.shape)} and shift {tuple(shift.shape)} must be [B, H, W, C] "
-            "and [B, 2]"
-        )
-    image = ops.convert_to_tensor(image)
-    shift = ops.cast(shift, image.dtype)
+    image, shift = _image_and(image, shift, "shift", "[B, 2]")
     h, w, c = image.shape[1], image.shape[2], image.shape[3]
 
     def tent(n, d):  # [B, n (out), n (in)]: weight of input pixel i for output pixel o
