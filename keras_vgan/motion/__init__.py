@@ -60,7 +60,6 @@ __all__ = [
     "MotionDiscriminator",
     "SPyNet",
     "backward_warp",
-    "translate",
     "classical_flow",
     "composite_layers",
     "clip_pairs",
@@ -71,5 +70,6 @@ __all__ = [
     "optical_flow",
     "spynet",
     "to_gray_uint8",
+    "translate",
     "warp_clip",
 ]

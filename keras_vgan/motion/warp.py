@@ -26,10 +26,9 @@ def _check_padding(padding):
     return padding
 
 
-def _image_and(image, other, name, expected):
-    """``image [B, H, W, C]`` as a tensor and ``other`` (``expected``: last axis 2, the
-    rank ``expected`` names) cast to its dtype, or one clear error."""
-    rank = expected.count(",") + 1
+def _image_and(image, other, name, rank, expected):
+    """``image [B, H, W, C]`` as a tensor and ``other`` (``rank`` axes, the last of size
+    2, as ``expected`` writes it) cast to its dtype, or one clear error."""
     if len(image.shape) != 4 or len(other.shape) != rank or other.shape[-1] != 2:
         raise ValueError(
             f"image {tuple(image.shape)} and {name} {tuple(other.shape)} must be [B, H, W, C] "
@@ -51,7 +50,7 @@ def backward_warp(image, flow, padding="border"):
         ``[B, H, W, C]``, the warped image, in ``image``'s dtype.
     """
     _check_padding(padding)
-    image, flow = _image_and(image, flow, "flow", "[B, H, W, 2]")
+    image, flow = _image_and(image, flow, "flow", 4, "[B, H, W, 2]")
     shape = ops.shape(image)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
     hf, wf = ops.cast(h, image.dtype), ops.cast(w, image.dtype)
@@ -158,9 +157,9 @@ def translate(image, shift):
     instead of gathers: bilinear sampling along x is the matrix ``T[x, x'] = max(0, 1 -
     |x' - (x - dx)|)`` (a tent around the sample point; taps outside the image have no
     column, so they weigh 0; the gradient in ``shift`` is backward_warp's, also at whole
-    pixels), and the same along y. Forward and backward are dense
-    ``matmul``s, about 10x faster on a CPU than the gathers and their scatter-add
-    gradient, and they export to SavedModel, LiteRT and ONNX (``BatchMatMul``).
+    pixels), and the same along y. Forward and backward are dense ``matmul``s, about 10x
+    faster on a CPU than the gathers and their scatter-add gradient, and they export to
+    SavedModel, LiteRT and ONNX (``BatchMatMul``).
 
     Args:
         image: ``[B, H, W, C]`` float.
@@ -169,7 +168,7 @@ def translate(image, shift):
     Returns:
         ``[B, H, W, C]``: ``out(x, y) = image(x - dx, y - dy)``, in ``image``'s dtype.
     """
-    image, shift = _image_and(image, shift, "shift", "[B, 2]")
+    image, shift = _image_and(image, shift, "shift", 2, "[B, 2]")
     h, w, c = image.shape[1], image.shape[2], image.shape[3]
 
     def tent(n, d):  # [B, n (out), n (in)]: weight of input pixel i for output pixel o
@@ -203,8 +202,8 @@ def composite_layers(background, colour, alpha, shift):
     """
     _, n, layers, _ = shift.shape
     h, w, c = background.shape[1], background.shape[2], background.shape[3]
-    # Each layer moved by +shift (translate). Rows are (clip, frame)
-    # pairs and no tensor has more than 5 axes (LiteRT's slicing kernels stop there).
+    # Each layer moved by +shift (translate). Rows are (clip, frame) pairs and no tensor
+    # has more than 5 axes (LiteRT's slicing kernels stop there).
     stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
     stacked = ops.repeat(stacked, n, axis=0)  # [B * N, L, H, W, C + 1], row b * N + k
     flat = ops.reshape(stacked, (-1, h, w, c + 1))
