@@ -92,6 +92,8 @@ class TrainConfig:
     keep_checkpoints: int = 2  # newest intact checkpoints kept (the newest intact one never goes)
     # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
     # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
+    # mocogan_layers: 0 = full-canvas layers, else the side of its centred sprites.
+    sprite_size: int = 0
     # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
     cpu_budget_s: float = 0.0
     # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
@@ -313,6 +315,7 @@ def validate_config(config):
     _check_motion(config)
     _check_frame_discriminator(config)
     _check_sparse(config)
+    _check_sprites(config)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
@@ -370,6 +373,23 @@ def _check_eval(config):
         raise ValueError(
             f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
             f"length), got frames={config.frames}"
+        )
+
+
+def _check_sprites(config):
+    value = config.sprite_size
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"sprite_size={value!r} must be 0 (full-canvas layers) or a side in pixels"
+        )
+    if value and config.model != "mocogan_layers":
+        raise ValueError(f"sprite_size={value} is an option of model='mocogan_layers' only")
+    if value > config.size:
+        raise ValueError(f"sprite_size={value} must be at most size={config.size}")
+    if value % 2**config.depth:
+        raise ValueError(
+            f"sprite_size={value} must be a multiple of 2**depth={2**config.depth} "
+            "(its generator has the frames' depth)"
         )
 
 

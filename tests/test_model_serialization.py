@@ -86,6 +86,13 @@ MODEL_CASES = [
         dict(labels=LABELS, frames=6),
     ),
     (
+        "LayeredMoCoGANGenerator",
+        dict(content_dim=4, motion_dim=2, widths=(8, 4), sprites=2, sprite_size=8, hidden=8,
+             **CLIP),
+        _normal(2, 14),
+        dict(frames=6),
+    ),
+    (
         "MoCoGANDiscriminator",
         dict(image_widths=(4, 8), video_widths=(4, 8), image_frames=2, **CLIP),
         _uniform(2, 4, 16, 16, 1),

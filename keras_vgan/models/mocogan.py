@@ -259,19 +259,57 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
     change shape, appear or turn (human motion, sky time-lapses) need MoCoGAN, whose
     frames are drawn independently from their codes.
 
+    With ``sprite_size`` set, each layer is instead a small sprite, drawn centred at
+    ``sprite_size`` x ``sprite_size`` by one image generator shared by all layers (each
+    from its own code, a linear map of the clip's code) and placed on the canvas by its
+    translation; the background keeps its own full-canvas generator. An object is then
+    learnt once, at its own scale and centred, wherever it moves (the sprites of
+    Eslami et al. 2016's AIR and of layered "sprite" video models), and every layer's
+    drawing trains the one generator.
+
     Args:
         sprites: moving layers per clip (2: Moving MNIST's two digits).
         max_shift: largest translation of a layer, in pixels (default ``size / 2``).
         hidden: width of the motion MLP.
+        sprite_size: ``None`` (full-canvas layers) or the side of the sprites, a
+            multiple of ``2**len(widths)`` no larger than ``size``.
+        sprite_widths: the sprite generator's widths, coarsest to finest (as many as
+            ``widths``). Default: ``widths`` times ``size / sprite_size``, so that a
+            sprite costs about what a full-canvas layer of ``widths`` would (a quarter
+            of the pixels at twice the width for half-size sprites).
         The rest as ``MoCoGANGenerator`` (whose noise layout, ``frames=N`` and
         ``render(content, motion)`` it keeps).
     """
 
-    def __init__(self, sprites=2, max_shift=None, hidden=64, **kwargs):
+    def __init__(
+        self, sprites=2, max_shift=None, hidden=64, sprite_size=None, sprite_widths=None, **kwargs
+    ):
         check_positive(sprites=sprites, hidden=hidden)
         self.sprites = int(sprites)
         self.hidden = int(hidden)
         size = kwargs.get("size", 64)
+        if sprite_size is not None:
+            check_size(sprite_size, len(kwargs.get("widths", (512, 256, 128, 64))), "sprite_size")
+            if sprite_size > size or (size - sprite_size) % 2:
+                raise ValueError(
+                    f"sprite_size={sprite_size} must be at most size={size} and differ from "
+                    "it by an even number of pixels (a sprite is centred on the canvas)"
+                )
+            sprite_size = int(sprite_size)
+            widths = kwargs.get("widths", (512, 256, 128, 64))
+            if sprite_widths is None:
+                sprite_widths = [int(w * size / sprite_size) for w in widths]
+            sprite_widths = tuple(int(w) for w in sprite_widths)
+            if len(sprite_widths) != len(widths):
+                raise ValueError(
+                    f"sprite_widths={list(sprite_widths)} must have one width per level of "
+                    f"widths={list(widths)}"
+                )
+            check_positive(**{f"sprite_widths[{i}]": w for i, w in enumerate(sprite_widths)})
+        elif sprite_widths is not None:
+            raise ValueError("sprite_widths is given but sprite_size is not: set both")
+        self.sprite_size = sprite_size
+        self.sprite_widths = sprite_widths
         max_shift = size / 2 if max_shift is None else max_shift
         if isinstance(max_shift, bool) or not isinstance(max_shift, (int, float)) or max_shift <= 0:
             raise ValueError(f"max_shift={max_shift!r} must be a positive number of pixels")
@@ -280,10 +318,19 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
 
     def _make_renderer(self):
         c = self.channels
-        # Background (C) + per layer colour (C) and alpha (1), from one image generator.
-        self.decoder = ImageDecoder(
-            self.size, c + self.sprites * (c + 1), self.widths, self.norm, name="decoder"
-        )
+        if self.sprite_size is None:
+            # Background (C) + per layer colour (C) and alpha (1), from one image generator.
+            self.decoder = ImageDecoder(
+                self.size, c + self.sprites * (c + 1), self.widths, self.norm, name="decoder"
+            )
+        else:
+            self.decoder = ImageDecoder(self.size, c, self.widths, self.norm, name="decoder")
+            self.sprite_codes = keras.layers.Dense(
+                self.sprites * self.content_dim, name="sprite_codes"
+            )
+            self.sprite_decoder = ImageDecoder(
+                self.sprite_size, c + 1, self.sprite_widths, self.norm, name="sprite_decoder"
+            )
         self.trajectory_hidden = keras.layers.Dense(
             self.hidden, activation="relu", name="trajectory_hidden"
         )
@@ -322,14 +369,35 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
     def _draw_layers(self, code, training):
         c, s, n = self.channels, self.size, self.sprites
         canvas = self.decoder(code, training=training)
-        background = canvas[..., :c]
-        layers = ops.transpose(ops.reshape(canvas[..., c:], (-1, s, s, n, c + 1)), (0, 3, 1, 2, 4))
-        window = ops.convert_to_tensor(edge_window(s), layers.dtype)  # [H, W, 1]
-        return background, layers[..., :c], 0.5 * (layers[..., c:] + 1.0) * window
+        if self.sprite_size is None:
+            background = canvas[..., :c]
+            layers = ops.reshape(canvas[..., c:], (-1, s, s, n, c + 1))
+            layers = ops.transpose(layers, (0, 3, 1, 2, 4))  # [B, L, H, W, C + 1]
+            window = ops.convert_to_tensor(edge_window(s), layers.dtype)  # [H, W, 1]
+            return background, layers[..., :c], 0.5 * (layers[..., c:] + 1.0) * window
+        p = self.sprite_size
+        codes = ops.reshape(self.sprite_codes(code), (-1, self.content_dim))  # row b * L + l
+        sprite = self.sprite_decoder(codes, training=training)  # [B * L, p, p, C + 1]
+        window = ops.convert_to_tensor(edge_window(p), sprite.dtype)
+        alpha = 0.5 * (sprite[..., c:] + 1.0) * window
+        # Centred on the canvas, transparent (alpha 0) around it.
+        pad = (s - p) // 2
+        sprite = ops.pad(
+            ops.concatenate([sprite[..., :c], alpha], axis=-1),
+            ((0, 0), (pad, pad), (pad, pad), (0, 0)),
+        )
+        layers = ops.reshape(sprite, (-1, n, s, s, c + 1))
+        return canvas, layers[..., :c], layers[..., c:]
 
     def get_config(self):
         config = super().get_config()
-        config.update(sprites=self.sprites, max_shift=self.max_shift, hidden=self.hidden)
+        config.update(
+            sprites=self.sprites,
+            max_shift=self.max_shift,
+            hidden=self.hidden,
+            sprite_size=self.sprite_size,
+            sprite_widths=None if self.sprite_widths is None else list(self.sprite_widths),
+        )
         return config
 
 
@@ -460,11 +528,12 @@ class MoCoGANDiscriminator(keras.Model):
 MOTION_DIM = 10  # the paper's motion code size; a config's latent_dim is its content code size
 
 
-def build_networks(config, generator_class=None, image_frames=0):
+def build_networks(config, generator_class=None, image_frames=0, **generator_options):
     """MoCoGAN's networks for a ``TrainConfig``: image and video discriminators
     (``D_I`` on ``image_frames`` frames per clip, 0 = all)."""
     clip, cond = clip_keywords(config)
     generator = (generator_class or MoCoGANGenerator)(
+        **generator_options,
         content_dim=config.latent_dim,
         motion_dim=MOTION_DIM,
         widths=config.widths(),
@@ -492,8 +561,14 @@ LAYERED_IMAGE_FRAMES = 4  # D_I of the layered MoCoGAN: its frames are moves of 
 def build_layered_networks(config):
     """The layered MoCoGAN's networks: ``LayeredMoCoGANGenerator`` (two sprites), MoCoGAN's
     video discriminator and its image discriminator on 4 sampled frames per clip (every
-    frame is the same layers moved, so more frames judge the same drawing again)."""
-    return build_networks(config, LayeredMoCoGANGenerator, image_frames=LAYERED_IMAGE_FRAMES)
+    frame is the same layers moved, so more frames judge the same drawing again); the
+    config's ``sprite_size`` (0: full-canvas layers) sets the generator's sprites."""
+    return build_networks(
+        config,
+        LayeredMoCoGANGenerator,
+        image_frames=LAYERED_IMAGE_FRAMES,
+        sprite_size=config.sprite_size or None,
+    )
 
 
 register_noise_gan("mocogan", build_networks, (MoCoGANGenerator,))
