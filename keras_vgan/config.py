@@ -94,6 +94,8 @@ class TrainConfig:
     # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
     # mocogan_layers: 0 = full-canvas layers, else the side of its centred sprites.
     sprite_size: int = 0
+    # mocogan, mocogan_layers: minibatch-stddev group of D_I (StyleGAN's; 0 = off).
+    d_mbstd: int = 0
     # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
     cpu_budget_s: float = 0.0
     # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
@@ -315,7 +317,7 @@ def validate_config(config):
     _check_motion(config)
     _check_frame_discriminator(config)
     _check_sparse(config)
-    _check_sprites(config)
+    _check_mocogan_options(config)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
@@ -376,7 +378,20 @@ def _check_eval(config):
         )
 
 
-def _check_sprites(config):
+def _check_mocogan_options(config):
+    if (
+        not isinstance(config.d_mbstd, int)
+        or isinstance(config.d_mbstd, bool)
+        or config.d_mbstd < 0
+    ):
+        raise ValueError(f"d_mbstd={config.d_mbstd!r} must be 0 (off) or a group size")
+    if config.d_mbstd and config.model not in ("mocogan", "mocogan_layers"):
+        raise ValueError(f"d_mbstd={config.d_mbstd} is an option of mocogan and mocogan_layers")
+    if config.d_mbstd and config.batch_size % config.d_mbstd:
+        raise ValueError(
+            f"d_mbstd={config.d_mbstd} must divide batch_size={config.batch_size} "
+            "(each group holds frames of that many clips)"
+        )
     value = config.sprite_size
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(

@@ -291,10 +291,11 @@ PRESETS = {
     # The main job: 16 frames of 32x32 (the offline metric's clip format), 3,000 steps of
     # batch 16, about 450 CPU-s (the budget of its comparisons, README). Adam at 1e-3: at
     # that budget it beat 2e-3 with both seeds (offline FD 16.1 / 14.5 against 26.5 / 15.9).
-    # Centred 16x16 sprites (README, Which model): offline FD 19.6 / 11.8 against the
-    # full-canvas layers' 13.2 / 26.9 at 450 CPU-s, IS 2.26 / 2.39 against 2.08 / 2.10.
+    # D_I with minibatch stddev (groups of 4 clips): at the job's 3,000 steps offline FD
+    # 12.3 / 18.2 against 11.9 / 23.2 without it; 16x16 sprites (--sprite-size 16) scored
+    # 16.5 / 22.7 with it (README, Which model).
     "mocogan_layers_quick": TrainConfig(
-        sprite_size=16,
+        d_mbstd=4,
         size=32,
         width=16,
         depth=3,

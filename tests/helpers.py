@@ -220,10 +220,12 @@ CLASSES = 10  # built-in Moving MNIST labels
 LITERT_FORMATS = ("fp32", "fp16", "dynamic_int8", "int8")
 
 
-def tiny_gan(model="vgan", num_classes=0, spread=True, seed=0):
+def tiny_gan(model="vgan", num_classes=0, spread=True, seed=0, **overrides):
     """A tiny ``VideoGAN`` (8 frames of 16x16, width 8) built from the quick preset.
 
     Its config is ``gan._tiny_config`` (for tests that write a run directory).
+
+    ``overrides``: other fields of its config (``sprite_size=8``, ...).
 
     ``spread``: redraw the EMA generator's kernels with variance 1 / fan-in so
     that its clips use the whole [-1, 1] range (an untrained DCGAN init gives
@@ -240,6 +242,7 @@ def tiny_gan(model="vgan", num_classes=0, spread=True, seed=0):
         num_classes=num_classes,
         mask_l1=0.1 if model == "vgan" else 0.0,
         seed=seed,
+        **overrides,
     )
     gan = builders.build_gan(config)
     gan._tiny_config = config

@@ -46,6 +46,11 @@ def test_conditional_mocogan_takes_z_and_label(tmp_path):
     np.testing.assert_allclose(sampler(z), reference(gan, z, np.arange(3)), atol=ATOL)
 
 
+def test_layered_mocogan_with_sprites(tmp_path):
+    """The main job's renderer: sprites padded onto the canvas and translated."""
+    check(tiny_gan("mocogan_layers", sprite_size=8), tmp_path)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("num_classes", [0, CLASSES])
 @pytest.mark.parametrize("kind", KINDS)

@@ -292,6 +292,26 @@ def test_sprite_size_is_checked_with_the_config():
         (dict(sprite_size=64), "sprite_size=64 must be at most size=32"),
         (dict(sprite_size=12), "sprite_size=12 must be a multiple of 2\\*\\*depth=8"),
         (dict(sprite_size=16, model="mocogan"), "is an option of model='mocogan_layers' only"),
+        (dict(d_mbstd=-1), "d_mbstd=-1 must be 0 \\(off\\) or a group size"),
+        (dict(d_mbstd=5), "d_mbstd=5 must divide batch_size=16"),
+        (dict(d_mbstd=4, model="vgan", sprite_size=0), "d_mbstd=4 is an option of mocogan"),
     ]:
         with pytest.raises(ValueError, match=message):
             validate_config(dataclasses.replace(config, **fields))
+
+
+def test_image_discriminator_sees_the_spread_of_the_batch():
+    """With ``mbstd_group`` D_I's logit of a frame depends on the other clips of its group."""
+    d = tiny_discriminator(image_frames=2, mbstd_group=2)
+    assert d.get_config()["mbstd_group"] == 2
+    v = clips(4)
+    out = d(v)["image"].numpy()
+    changed = v.copy()
+    changed[1] = -changed[1]  # clip 1 shares its groups with clip 3 (rows n and n + N/G)
+    again = d(changed)["image"].numpy()
+    assert not np.allclose(out[3], again[3])
+    np.testing.assert_allclose(out[2], again[2], atol=1e-6)  # clip 2's group is (0, 2)
+    plain = tiny_discriminator(image_frames=2)
+    with pytest.raises(ValueError, match="mbstd_group=-1 must be 0 \\(off\\) or a group size"):
+        tiny_discriminator(mbstd_group=-1)
+    assert plain.get_config()["mbstd_group"] == 0

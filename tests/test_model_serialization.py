@@ -99,6 +99,12 @@ MODEL_CASES = [
         {},
     ),
     (
+        "MoCoGANDiscriminator",
+        dict(image_widths=(4, 8), video_widths=(4, 8), image_frames=2, mbstd_group=2, **CLIP),
+        _uniform(2, 4, 16, 16, 1),
+        {},
+    ),
+    (
         "ConvLSTMPredictor",
         dict(context_frames=2, target_frames=2, size=16, channels=1, widths=(4, 8), hidden=(8,)),
         _uniform(2, 2, 16, 16, 1),

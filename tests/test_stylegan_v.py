@@ -331,3 +331,21 @@ def test_training_program_runs_two_steps_and_writes_16_frame_samples(tmp_path, c
     gifs = [os.path.join(r, f) for r, _, fs in os.walk(run_dir) for f in fs if f.endswith(".gif")]
     assert gifs
     assert video_io.read_gif(gifs[0]).shape[0] == 16  # consecutive timestamps 0 .. 15
+
+
+def test_minibatch_stddev_known_answers():
+    from keras_vgan.layers.blocks import minibatch_stddev
+
+    x = np.array([0.0, 1.0, 2.0, 5.0], "float32").reshape(4, 1, 1, 1)
+    # Groups of 2 are samples (0, 2) and (1, 3): standard deviations 1 and 2.
+    out = np.asarray(minibatch_stddev(x, 2))
+    assert out.shape == (4, 1, 1, 2)
+    np.testing.assert_array_equal(out[..., 0], x[..., 0])
+    np.testing.assert_allclose(out[:, 0, 0, 1], [1.0, 2.0, 1.0, 2.0], atol=1e-6)
+    # A batch that is not a multiple of the group size is one group.
+    out = np.asarray(minibatch_stddev(x[:3], 2))
+    np.testing.assert_allclose(out[:, 0, 0, 1], np.full(3, np.std([0.0, 1.0, 2.0])), atol=1e-6)
+    # The mean over features and positions: a constant batch gives (almost) 0.
+    same = np.tile(np.random.default_rng(0).normal(size=(1, 2, 3, 4)), (4, 1, 1, 1))
+    out = np.asarray(minibatch_stddev(same.astype("float32"), 4))
+    assert out.shape == (4, 2, 3, 5) and np.all(np.abs(out[..., 4]) < 1e-3)

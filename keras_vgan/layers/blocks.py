@@ -85,6 +85,25 @@ def encode_levels(convs, x):
     return feats
 
 
+def minibatch_stddev(x, group_size=4):
+    """StyleGAN's minibatch standard deviation (Karras et al. 2018): ``x [N, H, W, C]``
+    gains one channel holding, for each sample, the mean over features and positions of
+    each feature's standard deviation across its group of ``group_size`` samples
+    (samples ``n, n + N/G, n + 2N/G, ...``). The whole batch is one group when its size
+    is unknown or not a multiple of ``group_size``. A discriminator that sees how much
+    a batch varies can tell a generator that draws the same thing every time (mode
+    collapse) from the data."""
+    n, h, w, c = x.shape
+    if n is None or n % group_size:
+        std = ops.sqrt(ops.var(x, axis=0) + 1e-8)  # one group: [H, W, C]
+        s = ops.mean(std)
+        return ops.concatenate([x, ops.zeros_like(x[..., :1]) + s], axis=-1)
+    y = ops.reshape(x, (group_size, -1, h, w, c))
+    std = ops.sqrt(ops.var(y, axis=0) + 1e-8)  # [N/G, H, W, C]
+    s = ops.tile(ops.mean(std, axis=(1, 2, 3)), (group_size,))  # sample n: group n mod N/G
+    return ops.concatenate([x, ops.zeros_like(x[..., :1]) + s[:, None, None, None]], axis=-1)
+
+
 def make_norm(norm, rank=3, name=None):
     """Returns a normalisation layer by name, or None for ``"none"``.
 

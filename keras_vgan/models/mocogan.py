@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_vgan.layers.blocks import logit_head
+from keras_vgan.layers.blocks import logit_head, minibatch_stddev
 from keras_vgan.layers.checks import (
     D_NORMS,
     check_geometry,
@@ -421,6 +421,10 @@ class MoCoGANDiscriminator(keras.Model):
             reloaded or resumed model continues the same draws (under a
             distribution strategy every replica uses the same seed).
         seed: seed of that frame sampling.
+        mbstd_group: > 0 gives ``D_I`` StyleGAN's minibatch standard deviation over
+            groups of that many frames of different clips (``layers.blocks
+            .minibatch_stddev``, before its head), so that it can see a generator
+            that draws the same thing in every clip; 0 (default): off.
 
     Call maps ``[B, T, H, W, C]`` to ``{"image": [B, k], "video": [B, 1]}``.
     """
@@ -436,9 +440,13 @@ class MoCoGANDiscriminator(keras.Model):
         num_classes=0,
         image_frames=0,
         seed=0,
+        mbstd_group=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if not isinstance(mbstd_group, int) or isinstance(mbstd_group, bool) or mbstd_group < 0:
+            raise ValueError(f"mbstd_group={mbstd_group!r} must be 0 (off) or a group size")
+        self.mbstd_group = mbstd_group
         image_widths = tuple(int(w) for w in image_widths)
         video_widths = tuple(int(w) for w in video_widths)
         check_geometry(frames, size, len(video_widths), channels)
@@ -493,6 +501,8 @@ class MoCoGANDiscriminator(keras.Model):
         frames = self._sample_frames(video, training)
         x = ops.reshape(frames, (-1, self.size, self.size, self.channels))
         h = self.image_encoder(x, training=training)
+        if self.mbstd_group:
+            h = minibatch_stddev(h, self.mbstd_group)
         image = ops.reshape(self.image_head(h, training=training), (-1, self.judged_frames))
         # D_V: the whole clip.
         v = self.video_encoder(video, training=training)
@@ -519,6 +529,7 @@ class MoCoGANDiscriminator(keras.Model):
             norm=self.norm,
             num_classes=self.num_classes,
             image_frames=self.image_frames,
+            mbstd_group=self.mbstd_group,
             seed=self.seed,
         )
         return config
@@ -549,6 +560,7 @@ def build_networks(config, generator_class=None, image_frames=0, **generator_opt
         norm=config.d_norm,
         num_classes=config.num_classes,
         image_frames=min(image_frames, config.frames),
+        mbstd_group=config.d_mbstd,
         name="discriminator",
         **clip,
     )

@@ -48,6 +48,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_vgan import registry
+from keras_vgan.layers.blocks import minibatch_stddev
 from keras_vgan.layers.checks import check_positive
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
@@ -894,29 +895,6 @@ class StyleGANVGenerator(keras.Model):
 
 
 # ============================================================= discriminator
-def minibatch_stddev(x, group_size=4):
-    """StyleGAN's minibatch standard deviation: one more channel holding the mean
-    over features and positions of the standard deviation of each feature across a
-    group of ``group_size`` samples (samples ``n, n + N/G, ...``); the whole batch when
-    its static size is not a multiple of ``group_size``."""
-    n = x.shape[0]
-    g = group_size if n is not None and n % group_size == 0 else None
-    if g is None and n is not None:
-        g = n
-    h, w, c = x.shape[1], x.shape[2], x.shape[3]
-    if g is None:  # dynamic batch: one group
-        std = tf.sqrt(tf.math.reduce_variance(x, axis=0) + 1e-8)
-        s = tf.reduce_mean(std)
-        feat = tf.fill(tf.stack([tf.shape(x)[0], h, w, 1]), s)
-        return tf.concat([x, tf.cast(feat, x.dtype)], axis=-1)
-    y = tf.reshape(x, [g, -1, h, w, c])
-    std = tf.sqrt(tf.math.reduce_variance(y, axis=0) + 1e-8)  # [N/G, H, W, C]
-    s = tf.reduce_mean(std, axis=[1, 2, 3])  # [N/G]
-    s = tf.tile(s, [g])  # sample n gets its group's value (n mod N/G)
-    feat = tf.broadcast_to(s[:, None, None, None], [n, h, w, 1])
-    return tf.concat([x, tf.cast(feat, x.dtype)], axis=-1)
-
-
 def downsample2x(x):
     """2x2 average pooling of ``[B, H, W, C]``."""
     return tf.nn.avg_pool2d(x, 2, 2, "VALID")
