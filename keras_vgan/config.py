@@ -90,12 +90,12 @@ class TrainConfig:
     eval_clips: int = 256  # generated and real clips per evaluation (callbacks.PeriodicEvaluation)
     log_every: int = 50  # steps between TensorBoard scalars (window means, learning rates, steps/s)
     keep_checkpoints: int = 2  # newest intact checkpoints kept (the newest intact one never goes)
-    # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
-    # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
     # mocogan_layers: 0 = full-canvas layers, else the side of its centred sprites.
     sprite_size: int = 0
     # mocogan, mocogan_layers: minibatch-stddev group of D_I (StyleGAN's; 0 = off).
     d_mbstd: int = 0
+    # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
+    # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
     # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
     cpu_budget_s: float = 0.0
     # Conditional tasks (families with a task; keras_vgan/tasks.py). ``frames`` is the whole
@@ -250,9 +250,10 @@ def _choice(name, value, allowed):
         raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
 
 
-def _check_int(name, value, low):
+def _check_int(name, value, low, expected=None):
+    """An ``int`` (not a bool) ``>= low``; ``expected`` words the error's demand."""
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        raise ValueError(f"{name}={value!r} must be {expected or f'an integer >= {low}'}")
 
 
 def validate_config(config):
@@ -379,12 +380,7 @@ def _check_eval(config):
 
 
 def _check_mocogan_options(config):
-    if (
-        not isinstance(config.d_mbstd, int)
-        or isinstance(config.d_mbstd, bool)
-        or config.d_mbstd < 0
-    ):
-        raise ValueError(f"d_mbstd={config.d_mbstd!r} must be 0 (off) or a group size")
+    _check_int("d_mbstd", config.d_mbstd, 0, "0 (off) or a group size")
     if config.d_mbstd and config.model not in ("mocogan", "mocogan_layers"):
         raise ValueError(f"d_mbstd={config.d_mbstd} is an option of mocogan and mocogan_layers")
     if config.d_mbstd and config.batch_size % config.d_mbstd:
@@ -393,10 +389,7 @@ def _check_mocogan_options(config):
             "(each group holds frames of that many clips)"
         )
     value = config.sprite_size
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(
-            f"sprite_size={value!r} must be 0 (full-canvas layers) or a side in pixels"
-        )
+    _check_int("sprite_size", value, 0, "0 (full-canvas layers) or a side in pixels")
     if value and config.model != "mocogan_layers":
         raise ValueError(f"sprite_size={value} is an option of model='mocogan_layers' only")
     if value > config.size:

@@ -13,6 +13,7 @@ from keras_vgan import builders, presets
 from keras_vgan import config as config_lib
 from keras_vgan import data as data_lib
 from keras_vgan.engine import VideoGAN
+from keras_vgan.layers.blocks import minibatch_stddev
 from keras_vgan.models import StyleGANVDiscriminator, StyleGANVGenerator
 from keras_vgan.models.stylegan_v import modulated_conv2d
 from tests.helpers import (
@@ -334,8 +335,6 @@ def test_training_program_runs_two_steps_and_writes_16_frame_samples(tmp_path, c
 
 
 def test_minibatch_stddev_known_answers():
-    from keras_vgan.layers.blocks import minibatch_stddev
-
     x = np.array([0.0, 1.0, 2.0, 5.0], "float32").reshape(4, 1, 1, 1)
     # Groups of 2 are samples (0, 2) and (1, 3): standard deviations 1 and 2.
     out = np.asarray(minibatch_stddev(x, 2))

@@ -288,15 +288,15 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
         self.sprites = int(sprites)
         self.hidden = int(hidden)
         size = kwargs.get("size", 64)
+        widths = kwargs.get("widths", (512, 256, 128, 64))  # MoCoGANGenerator's default
         if sprite_size is not None:
-            check_size(sprite_size, len(kwargs.get("widths", (512, 256, 128, 64))), "sprite_size")
+            check_size(sprite_size, len(widths), "sprite_size")
             if sprite_size > size or (size - sprite_size) % 2:
                 raise ValueError(
                     f"sprite_size={sprite_size} must be at most size={size} and differ from "
                     "it by an even number of pixels (a sprite is centred on the canvas)"
                 )
             sprite_size = int(sprite_size)
-            widths = kwargs.get("widths", (512, 256, 128, 64))
             if sprite_widths is None:
                 sprite_widths = [int(w * size / sprite_size) for w in widths]
             sprite_widths = tuple(int(w) for w in sprite_widths)
