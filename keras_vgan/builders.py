@@ -17,7 +17,7 @@ import keras
 import keras_vgan.models  # noqa: F401  (every family registers itself)
 from keras_vgan import data as data_lib
 from keras_vgan import motion
-from keras_vgan.config import DATA, open_data
+from keras_vgan.config import DATA, frames_not_judged, open_data
 from keras_vgan.data import pairs
 from keras_vgan.engine import VideoGAN
 from keras_vgan.layers.frames import DualDiscriminator
@@ -53,6 +53,7 @@ def build_networks(config):
             norm=config.d_norm,
             image_frames=config.d_frames,
             seed=config.seed,
+            skip=frames_not_judged(config),
             name="dual_d",
         )
     return generator, discriminator

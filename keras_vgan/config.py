@@ -427,19 +427,40 @@ def _check_sparse(config):
         )
 
 
+def frames_not_judged(config):
+    """The leading frames of the discriminator's view that ``d_frames`` never samples:
+    a predictor's context (real in both views of the ``"time"`` condition), else 0."""
+    family = config.family
+    return config.context_frames if family.task and family.condition == "time" else 0
+
+
 def _check_frame_discriminator(config):
-    """``d_frames``: 0, or 1..frames for a video GAN trained on whole clips."""
+    """``d_frames``: 0, or 1..the judged frames, for a video GAN trained on whole clips
+    or an adversarial task whose discriminator sees the clip (``"time"``, ``"none"``)."""
     _check_int("d_frames", config.d_frames, 0)
     if not config.d_frames:
         return
     family = config.family
-    if family.task or family.build_model is not None or config.sparse_frames:
+    if family.task:
+        if family.build_model is not None or family.condition not in ("time", "none"):
+            raise ValueError(
+                f"d_frames={config.d_frames} needs a task whose discriminator sees the clip "
+                f"(condition 'time' or 'none'); model={config.model!r} is not one"
+            )
+        if not config.adv_weight:
+            raise ValueError(
+                f"d_frames={config.d_frames} needs adv_weight > 0 (with adv_weight=0 the "
+                f"task trains no discriminator)"
+            )
+    elif family.build_model is not None or config.sparse_frames:
         raise ValueError(
             f"d_frames={config.d_frames} needs a video GAN family trained on whole clips "
             f"(engine.VideoGAN, sparse_frames=0); model={config.model!r} is not one"
         )
-    if config.d_frames > config.frames:
-        raise ValueError(f"d_frames={config.d_frames} must be <= frames={config.frames}")
+    judged = config.frames - frames_not_judged(config)
+    if config.d_frames > judged:
+        what = "frames" if judged == config.frames else "frames - context_frames"
+        raise ValueError(f"d_frames={config.d_frames} must be <= {what}={judged}")
 
 
 def _check_motion(config):

@@ -17,6 +17,10 @@ def _config(model="vgan", **kwargs):
     return dataclasses.replace(presets.get_preset("quick"), model=model, **{**base, **kwargs})
 
 
+# A predictor's config (its view: 4 real context frames, then 4 predicted ones).
+_PREDICT = dict(model="predict_simvp_flow", frames=8, context_frames=4, adv_weight=0.0)
+
+
 def _clips(n=4):
     return helpers.clips(n, frames=8)
 
@@ -33,6 +37,31 @@ def test_dual_discriminator_trains_with_the_video_gan(model):
     z = helpers.noise(gan, 2)
     history = helpers.run_generator_test(
         gan, data, inputs=z, shape=(2, 8, 16, 16, 1), **builders.adam_optimizers(config)
+    )
+    assert np.isfinite(history["d_loss"]).all()
+
+
+def test_dual_discriminator_trains_with_a_predictor_and_judges_only_the_future():
+    config = _config(**{**_PREDICT, "adv_weight": 0.1, "d_frames": 2, "l1_weight": 1.0})
+    validate_config(config)
+    gan = builders.build_gan(config)
+    dual = gan.discriminator
+    assert isinstance(dual, DualDiscriminator) and dual.skip == 4
+    # The frame head sees the predicted frames only: a view whose context is changed
+    # leaves it alone (evenly spaced frames outside training), its future does not.
+    view = _clips(2)
+    heads = dual(view)
+    assert sorted(heads) == ["frames", "video"] and tuple(heads["frames"].shape) == (2, 2)
+    other_context = tf.concat([-view[:, :4], view[:, 4:]], axis=1)
+    other_future = tf.concat([view[:, :4], -view[:, 4:]], axis=1)
+    np.testing.assert_allclose(dual(other_context)["frames"], heads["frames"], atol=1e-6)
+    assert not np.allclose(dual(other_future)["frames"], heads["frames"], atol=1e-4)
+    x, y = helpers.pairs("prediction", n=2, frames=8, context_frames=4)
+    data = tf.data.Dataset.from_tensors((x, y)).repeat(4)
+    # The MLPs' norms sit under layer scales that start near 0: in 4 steps their gammas
+    # move less than the check resolves (test_simvp's 120-step overfit test sees them move).
+    history = helpers.run_generator_test(
+        gan, data, x, y.shape, may_stay=("norm2/gamma",), **builders.adam_optimizers(config)
     )
     assert np.isfinite(history["d_loss"]).all()
 
@@ -65,7 +94,13 @@ def test_frame_draws_are_reproducible_and_advance():
     [
         (dict(d_frames=9), r"^d_frames=9 must be <= frames=8$"),
         (dict(d_frames=-1), r"^d_frames=-1 must be"),
-        (dict(model="predict_convlstm", frames=8, context_frames=4), "needs a video GAN"),
+        (dict(model="stylegan_v", sparse_frames=3, d_norm="none"), "needs a video GAN"),
+        (dict(model="translate", frames=8), r"needs a task whose discriminator sees the clip"),
+        (_PREDICT, r"^d_frames=3 needs adv_weight > 0"),
+        (
+            {**_PREDICT, "adv_weight": 0.1, "d_frames": 5},
+            r"^d_frames=5 must be <= frames - context_frames=4$",
+        ),
     ],
 )
 def test_bad_d_frames(kwargs, message):

@@ -72,8 +72,10 @@ class DualDiscriminator(keras.Model):
         widths: the frame discriminator's widths, finest first (a DCGAN
             ``ImageEncoder`` and a one-logit head).
         norm: the frame discriminator's norm (``D_NORMS``).
-        image_frames: ``k``, the frames per clip it judges (1 <= k <= T).
+        image_frames: ``k``, the frames per clip it judges (1 <= k <= T - skip).
         seed: seed of the frame draws.
+        skip: the first ``skip`` frames are never judged (a predictor's context, which
+            is real in both views of ``tasks.VideoTaskGAN``'s ``"time"`` condition).
 
     Call: ``(clips [B, T, H, W, C], **kwargs) -> {**heads, "frames": [B, k]}``.
     """
@@ -88,13 +90,18 @@ class DualDiscriminator(keras.Model):
         norm="batch",
         image_frames=4,
         seed=0,
+        skip=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         widths = tuple(int(w) for w in widths)
         check_size(size, len(widths))
-        if not isinstance(image_frames, int) or not 1 <= image_frames <= frames:
-            raise ValueError(f"image_frames={image_frames!r} must be in [1, frames={frames}]")
+        if not isinstance(skip, int) or not 0 <= skip < frames:
+            raise ValueError(f"skip={skip!r} must be in [0, frames={frames})")
+        if not isinstance(image_frames, int) or not 1 <= image_frames <= frames - skip:
+            raise ValueError(
+                f"image_frames={image_frames!r} must be in [1, frames - skip = {frames - skip}]"
+            )
         # === Config ===
         self.discriminator = discriminator
         self.frames = frames
@@ -104,6 +111,7 @@ class DualDiscriminator(keras.Model):
         self.norm = check_norm(norm, D_NORMS)
         self.image_frames = image_frames
         self.seed = int(seed)
+        self.skip = skip
         # === Layers ===
         s = size // 2 ** len(widths)
         self.image_encoder = ImageEncoder(widths, norm, name="frame_encoder")
@@ -117,7 +125,8 @@ class DualDiscriminator(keras.Model):
         self.built = True
 
     def _frame_logits(self, video, training):
-        chosen = sample_frames(video, self.image_frames, self.seed, self.sampler_calls, training)
+        judged = video[:, self.skip :] if self.skip else video
+        chosen = sample_frames(judged, self.image_frames, self.seed, self.sampler_calls, training)
         x = ops.reshape(chosen, (-1, self.size, self.size, self.channels))  # time into batch
         h = self.image_encoder(x, training=training)
         return ops.reshape(self.image_head(h, training=training), (-1, self.image_frames))
@@ -142,6 +151,7 @@ class DualDiscriminator(keras.Model):
             norm=self.norm,
             image_frames=self.image_frames,
             seed=self.seed,
+            skip=self.skip,
         )
         return config
 
