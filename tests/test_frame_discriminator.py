@@ -47,6 +47,7 @@ def test_dual_discriminator_trains_with_a_predictor_and_judges_only_the_future()
     gan = builders.build_gan(config)
     dual = gan.discriminator
     assert isinstance(dual, DualDiscriminator) and dual.skip == 4
+    assert DualDiscriminator.from_config(dual.get_config()).skip == 4
     # The frame head sees the predicted frames only: a view whose context is changed
     # leaves it alone (evenly spaced frames outside training), its future does not.
     view = _clips(2)
