@@ -457,10 +457,10 @@ def _check_frame_discriminator(config):
             f"d_frames={config.d_frames} needs a video GAN family trained on whole clips "
             f"(engine.VideoGAN, sparse_frames=0); model={config.model!r} is not one"
         )
-    judged = config.frames - frames_not_judged(config)
-    if config.d_frames > judged:
-        what = "frames" if judged == config.frames else "frames - context_frames"
-        raise ValueError(f"d_frames={config.d_frames} must be <= {what}={judged}")
+    skip = frames_not_judged(config)
+    if config.d_frames > config.frames - skip:
+        what = "frames - context_frames" if skip else "frames"
+        raise ValueError(f"d_frames={config.d_frames} must be <= {what}={config.frames - skip}")
 
 
 def _check_motion(config):

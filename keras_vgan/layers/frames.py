@@ -125,7 +125,7 @@ class DualDiscriminator(keras.Model):
         self.built = True
 
     def _frame_logits(self, video, training):
-        judged = video[:, self.skip :] if self.skip else video
+        judged = video[:, self.skip :]
         chosen = sample_frames(judged, self.image_frames, self.seed, self.sampler_calls, training)
         x = ops.reshape(chosen, (-1, self.size, self.size, self.channels))  # time into batch
         h = self.image_encoder(x, training=training)
