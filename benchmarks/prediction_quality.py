@@ -94,7 +94,7 @@ def step_cost(config):
     gan = builders.build_gan(config)
     timer = CPUBudget(1e9)
     gan.fit(
-        builders.build_train_dataset(config).take(CALIBRATION_STEPS),
+        builders.build_task_pairs(config).take(CALIBRATION_STEPS),
         epochs=1,
         callbacks=[timer],
         verbose=0,
@@ -144,7 +144,7 @@ def run_one(spec, seed, args, held_out, long_held_out, npy):
     budget = CPUBudget(args.budget_cpu_s)
     wall = time.time()
     history = gan.fit(
-        builders.build_train_dataset(config), epochs=1, steps_per_epoch=steps,
+        builders.build_task_pairs(config), epochs=1, steps_per_epoch=steps,
         callbacks=[budget], verbose=0,
     ).history  # fmt: skip
     wall = time.time() - wall

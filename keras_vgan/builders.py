@@ -137,7 +137,6 @@ def build_gan(config):
             r1_gamma=config.r1_gamma,
             dd_weight=config.dd_weight,
             ssim_weight=config.ssim_weight,
-            motion_weight=config.motion_weight,
         )
         return gan
     gan = VideoGAN(
@@ -182,11 +181,7 @@ def build_train_dataset(config, start_step=0, data=None):
     if config.family.task:
         # (inputs, targets); (context, future, labels) for a conditional VAE
         return build_task_pairs(
-            config,
-            start_step=start_step,
-            data=data,
-            labels=config.num_classes > 0,
-            motion=config.motion_weight > 0,
+            config, start_step=start_step, data=data, labels=config.num_classes > 0
         )
     start_index = start_step * config.batch_size
     if config.data not in DATA:
@@ -223,7 +218,7 @@ def sparse_batches(config, clips, start_step=0):
 
 
 def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=None,
-                     batch_size=None, data=None, labels=False, motion=False):  # fmt: skip
+                     batch_size=None, data=None, labels=False):  # fmt: skip
     """``(inputs, targets)`` batches of a task config.
 
     Args:
@@ -236,9 +231,6 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
         data: the ``RunData`` of ``config.validate_config`` (opened here if None).
         labels: ``(inputs, targets, labels)`` triples with the label of each clip
             (``config.labels``: its class or direction; built-in data, prediction).
-        motion: ``{"inputs", "targets", "motion"}`` dicts with the exact motion of the
-            targets (built-in data, prediction; ``pairs.builtin_pairs``), what
-            ``motion_weight`` trains on.
     """
     task = config.family.task
     batch_size = batch_size or config.batch_size
@@ -263,12 +255,7 @@ def build_task_pairs(config, start_step=0, seed=None, split="train", num_clips=N
             split=split,
             num_clips=num_clips,
             start_index=start_index,
-            motion=motion,
             **pair_options,
-        )
-    if motion:
-        raise ValueError(
-            f"motion targets come from the built-in data's exact motion, not data={config.data!r}"
         )
     data = data or open_data(config)
     if data.paired:

@@ -112,9 +112,6 @@ class TrainConfig:
     flow_method: str = "spynet"  # the source's flow: "spynet" (shipped weights), "dis", "farneback"
     dd_weight: float = 0.0  # prediction: TAU's differential divergence regularisation
     ssim_weight: float = 0.0  # structural term 1 - SSIM of the frames (losses.ssim_loss)
-    # Flow-head predictors (predict_simvp_flow) on built-in data: end-point error of their
-    # motion against the clips' exact motion (losses.motion_endpoint_error, pixels).
-    motion_weight: float = 0.0
     # The VAE family (svg_lp, tdvae; keras_vgan/variational.py): latent_dim is z per frame.
     kl_weight: float = 1e-4  # beta on the KL terms of the ELBO (SVG-LP's 1e-4)
     rnn_size: int = 256  # LSTM units (SVG-LP: its frame code is half of it)
@@ -327,8 +324,7 @@ def validate_config(config):
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
     if family.task:
         for name in (
-            "adv_weight", "l1_weight", "l2_weight", "temporal_weight", "dd_weight", "ssim_weight",
-            "motion_weight",
+            "adv_weight", "l1_weight", "l2_weight", "temporal_weight", "dd_weight", "ssim_weight"
         ):  # fmt: skip
             if getattr(config, name) < 0:
                 raise ValueError(f"{name}={getattr(config, name)!r} must be >= 0")
@@ -489,16 +485,6 @@ def _check_motion(config):
         )
     if config.flow_weight and config.flow_method == "spynet" and config.size % 4:
         raise ValueError(f"flow_method='spynet' needs size a multiple of 4, got {config.size}")
-    if config.motion_weight and not family.motion:
-        raise ValueError(
-            f"motion_weight={config.motion_weight} needs a predictor that warps along a motion "
-            f"(predict_simvp_flow), not model={config.model!r}"
-        )
-    if config.motion_weight and config.data not in DATA:
-        raise ValueError(
-            f"motion_weight={config.motion_weight} needs built-in data ({', '.join(DATA)}), "
-            f"whose exact motion it learns; data={config.data!r} has none"
-        )
 
 
 def _check_data_name(data):

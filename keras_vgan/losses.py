@@ -57,7 +57,6 @@ __all__ = [
     "r1_penalty",
     "mask_sparsity",
     "differential_divergence",
-    "motion_endpoint_error",
     "cycle_loss",
     "recurrent_loss",
     "recycle_loss",
@@ -477,34 +476,6 @@ def ssim_loss(prediction, target):
     from keras_vgan.metrics.reconstruction import per_frame_ssim
 
     return 1.0 - tf.reduce_mean(per_frame_ssim(prediction, target))
-
-
-def motion_endpoint_error(motion, target, eps=1e-3):
-    """Weighted mean end-point error of a motion field against a known one, in pixels.
-
-    ``sum_p w_p * sqrt(|m_p - d_p|^2 + eps^2) / sum_p w_p`` over the pixels ``p`` of
-    ``motion`` ``[..., 2]`` ``(dx, dy)`` and ``target`` ``[..., 3]`` = ``(dx, dy, w)``:
-    the end-point error that supervised optical flow is trained and scored with (Dosovitskiy
-    et al., "FlowNet", ICCV 2015), where the motion is defined (``w``, e.g. a digit's ink),
-    with ``eps`` keeping its gradient finite at 0 (a Charbonnier form). Its use here is
-    the motion a warping predictor reads its frames along (``SimVPFlowPredictor``): the
-    photometric loss alone teaches a few pixels of motion slowly through bilinear
-    sampling's local gradient, and under L1 / L2 the predictor learns to fade what it
-    cannot yet place; the known motion of the training clips says where every future
-    pixel comes from.
-
-    Returns:
-        Scalar float32, 0 where the motions agree (up to ``eps``) and 0 with no weight.
-    """
-    motion, target = _f32(motion), _f32(target)
-    if motion.shape[-1] != 2 or target.shape[-1] != 3:
-        raise ValueError(
-            f"motion {tuple(motion.shape)} must end in (dx, dy) and target "
-            f"{tuple(target.shape)} in (dx, dy, weight)"
-        )
-    weight = target[..., 2]
-    err = tf.sqrt(tf.reduce_sum(tf.square(motion - target[..., :2]), axis=-1) + eps * eps)
-    return tf.reduce_sum(weight * err) / tf.maximum(tf.reduce_sum(weight), 1.0)
 
 
 # ------------------------------------------------------ unpaired video translation

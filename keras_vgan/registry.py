@@ -76,9 +76,6 @@ class ModelFamily:
             batches (``builders.build_train_dataset``); None: clips or task pairs.
         samples: ``(config, model, run_dir, data) -> callback``, its sample files
             (``runs.train``); None: noise samples or the task panels.
-        motion: a predictor that warps its frames along a motion it computes: its
-            generator takes ``return_motion=True`` and returns ``{"video", "motion"}``, so
-            it can be taught the data's known motion (``TrainConfig.motion_weight``).
     """
 
     name: str
@@ -96,7 +93,6 @@ class ModelFamily:
     open_data: Callable | None = None
     train_data: Callable | None = None
     samples: Callable | None = None
-    motion: bool = False
 
 
 _FAMILIES = {}

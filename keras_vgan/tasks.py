@@ -13,7 +13,6 @@ LeCun, "Deep multi-scale video prediction beyond mean square error" (ICLR
         + temporal_weight * mean|(G(x)_t - G(x)_{t-1}) - (y_t - y_{t-1})|
         + dd_weight * differential_divergence(G(x), y)           (TAU, on [0, 1])
         + ssim_weight * (1 - SSIM(G(x), y))                        (scored on [0, 1])
-        + motion_weight * EPE(motion of G(x), known motion)          (warping predictors)
 
 With ``adv_weight=0`` the step is reconstruction alone: the discriminator is
 neither run nor trained (its compute is saved; ``d_loss`` and ``g_loss`` are not
@@ -23,10 +22,6 @@ Contracts (the engine never knows which architecture it trains):
 
 * batches are ``(inputs, targets)`` or dicts ``{"inputs": ..., "targets": ...}``,
   both ``[B, T, H, W, C]`` in [-1, 1] (their ``T``, ``H, W`` and ``C`` may differ);
-  with ``motion_weight`` the dicts also hold ``"motion"`` ``[B, T, H, W, 3]``, the known
-  backward motion ``(dx, dy)`` of each target frame to the last input frame and its
-  weight (``data.builtin_pairs(..., motion=True)``), and the generator takes
-  ``return_motion=True`` and returns ``{"video", "motion"}``;
 * the generator maps ``inputs`` to a tensor shaped like ``targets`` (or a dict
   holding ``"video"``); it builds itself at construction;
 * the discriminator maps the *view* of a clip to logits or a dict of logits
@@ -63,17 +58,6 @@ def unpack_pair(data):
     raise ValueError(
         "a task batch must be (inputs, targets) or {'inputs': ..., 'targets': ...}, "
         f"got {type(data).__name__}"
-    )
-
-
-def motion_of(data):
-    """The known motion ``[B, T, H, W, 3]`` of a task batch (a dict's ``"motion"``), or
-    one clear error: ``motion_weight`` needs batches that carry it."""
-    if isinstance(data, dict) and "motion" in data:
-        return data["motion"]
-    raise ValueError(
-        "motion_weight > 0 needs batches {'inputs', 'targets', 'motion'} with the known "
-        "motion of the targets (data.builtin_pairs(..., motion=True), built-in data)"
     )
 
 
@@ -158,7 +142,6 @@ class VideoTaskGAN(TwoPlayerModel):
                 "temporal",
                 "dd",
                 "ssim_loss",
-                "motion",
                 "r1",
                 "d_real",
                 "d_fake",
@@ -181,7 +164,6 @@ class VideoTaskGAN(TwoPlayerModel):
         r1_gamma=0.0,
         dd_weight=0.0,
         ssim_weight=0.0,
-        motion_weight=0.0,
         **kwargs,
     ):
         """Configures the losses.
@@ -201,9 +183,6 @@ class VideoTaskGAN(TwoPlayerModel):
                 (``losses.differential_divergence`` of the clips on [0, 1]).
             ssim_weight: weight of the structural term ``losses.ssim_loss`` (``1 -
                 SSIM`` of the frames on [0, 1]; frames of at least 11x11).
-            motion_weight: weight of ``losses.motion_endpoint_error`` between the
-                generator's motion (``return_motion=True``) and the batch's known
-                ``"motion"`` (``motion_of``), in pixels.
             **kwargs: passed to ``keras.Model.compile``.
         """
         weights = dict(
@@ -214,7 +193,6 @@ class VideoTaskGAN(TwoPlayerModel):
             r1_gamma=r1_gamma,
             dd_weight=dd_weight,
             ssim_weight=ssim_weight,
-            motion_weight=motion_weight,
         )
         self._compile_game(d_optimizer, g_optimizer, loss, weights, **kwargs)
         adversarial = bool(adv_weight)
@@ -223,7 +201,6 @@ class VideoTaskGAN(TwoPlayerModel):
         active += ["temporal"] if temporal_weight else []
         active += ["dd"] if dd_weight else []
         active += ["ssim_loss"] if ssim_weight else []
-        active += ["motion"] if motion_weight else []
         active += ["r1"] if r1_gamma and adversarial else []
         self._active = tuple(active + (["d_real", "d_fake"] if adversarial else []))
 
@@ -252,10 +229,9 @@ class VideoTaskGAN(TwoPlayerModel):
         inputs, real = unpack_pair(data)
         inputs = tf.cast(inputs, tf.float32)
         real = tf.cast(real, tf.float32)
-        motion = motion_of(data) if self.motion_weight else None
         logs = {}
         if not self.adv_weight:  # reconstruction alone: no discriminator (Python-level)
-            self._generator_step(inputs, real, logs, motion)
+            self._generator_step(inputs, real, logs)
             self._update_ema()
             return self._results(logs)
 
@@ -279,23 +255,18 @@ class VideoTaskGAN(TwoPlayerModel):
         self.apply_scaled_gradients(tape, scaled, self.d_optimizer, d_vars)
 
         # --- generator phase
-        g_loss, fake_heads = self._generator_step(inputs, real, logs, motion)
+        g_loss, fake_heads = self._generator_step(inputs, real, logs)
         self._update_ema()
 
         return self._log_step(logs, d_loss, g_loss, real_heads, fake_heads)
 
-    def _generator_step(self, inputs, real, logs, motion=None):
-        """One generator update (the adversarial term only with ``adv_weight``, the motion
-        term with ``motion``); fills ``logs`` with the reconstruction terms; returns
-        ``(g_loss, fake_heads)``."""
+    def _generator_step(self, inputs, real, logs):
+        """One generator update (the adversarial term only with ``adv_weight``); fills
+        ``logs`` with the reconstruction terms; returns ``(g_loss, fake_heads)``."""
         g_vars = self.generator.trainable_variables
         g_loss, fake_heads = None, None
         with tf.GradientTape() as tape:
-            if motion is None:
-                out = self.generator(inputs, training=True)
-            else:
-                out = self.generator(inputs, training=True, return_motion=True)
-            fake = tf.cast(video_of(out), tf.float32)
+            fake = tf.cast(video_of(self.generator(inputs, training=True)), tf.float32)
             err = fake - real
             l1 = tf.reduce_mean(tf.abs(err))
             l2 = tf.reduce_mean(tf.square(err))
@@ -317,10 +288,6 @@ class VideoTaskGAN(TwoPlayerModel):
                 s = losses_lib.ssim_loss(fake, real)  # clips in [-1, 1], scored on [0, 1]
                 total += self.ssim_weight * s
                 logs["ssim_loss"] = s
-            if motion is not None:
-                m = losses_lib.motion_endpoint_error(out["motion"], motion)
-                total += self.motion_weight * m
-                logs["motion"] = m
             scaled = self.scaled_loss(total, self.g_optimizer)
         self.apply_scaled_gradients(tape, scaled, self.g_optimizer, g_vars)
         return g_loss, fake_heads

@@ -49,18 +49,6 @@ def _check_int(name: str, value, minimum: int | None = None, *, allow_none: bool
     return int(value)
 
 
-def _check_flow_to(flow_to, frames: int, return_flow) -> int | None:
-    """``flow_to``: None, or a frame index of the clip, only with ``return_flow``."""
-    if flow_to is None:
-        return None
-    if not return_flow:
-        raise ValueError(f"flow_to={flow_to!r} needs return_flow=True")
-    flow_to = _check_int("flow_to", flow_to, 0)
-    if flow_to >= frames:
-        raise ValueError(f"flow_to={flow_to} must be a frame of the clip (< frames={frames})")
-    return flow_to
-
-
 def _check_seed(seed) -> int:
     seed = _check_int("seed", seed)
     if not -(2**63) <= seed < 2**63:
@@ -193,24 +181,15 @@ def bounce_positions(start: tf.Tensor, velocity: tf.Tensor, frames: int) -> tf.T
     return tf.where(t < k0, start + velocity * t, bounced)
 
 
-def _digit_flow(canvas: tf.Tensor, corner: tf.Tensor, to: int | None = None) -> tf.Tensor:
-    """Exact flow ``(dx, dy)`` of rendered digits, 0 off their ink.
-
-    Forward (``to=None``): ``[B, T - 1, H, W, 2]``, each ink pixel of frame ``t`` to where
-    it is in frame ``t + 1``. To a frame (``to=k``): ``[B, T, H, W, 2]``, each ink pixel of
-    frame ``t`` to where it is in frame ``k`` (for ``t > k`` the backward motion).
+def _digit_flow(canvas: tf.Tensor, corner: tf.Tensor) -> tf.Tensor:
+    """Exact forward flow ``[B, T - 1, H, W, 2]`` ``(dx, dy)`` of rendered digits.
 
     Args:
         canvas: float32 ``[B, D, T, H, W]``, each digit alone (0 off its ink).
         corner: int32 ``[B, D, T, 2]`` ``(y, x)`` top-left pixels.
-        to: None, or the frame every pixel is followed to.
     """
-    if to is None:
-        step = tf.cast(corner[:, :, 1:] - corner[:, :, :-1], tf.float32)[..., ::-1]  # (dx, dy)
-        ink = canvas[:, :, :-1]  # [B, D, T - 1, H, W]: each digit in frame t
-    else:
-        step = tf.cast(corner[:, :, to : to + 1] - corner, tf.float32)[..., ::-1]
-        ink = canvas
+    step = tf.cast(corner[:, :, 1:] - corner[:, :, :-1], tf.float32)[..., ::-1]  # (dx, dy)
+    ink = canvas[:, :, :-1]  # [B, D, T - 1, H, W]: each digit in frame t
     seen = tf.one_hot(tf.argmax(ink, axis=1), tf.shape(ink)[1], axis=1)  # the max's digit
     seen *= tf.cast(ink > 0, tf.float32)  # background: no digit
     return tf.einsum("bdthw,bdtc->bthwc", seen, step)
@@ -232,7 +211,6 @@ def moving_mnist(
     return_labels: bool = False,
     start_index: int = 0,
     return_flow: bool = False,
-    flow_to: int | None = None,
 ) -> tf.data.Dataset:
     """Moving MNIST clips generated on the fly (Srivastava et al., 2015).
 
@@ -268,12 +246,6 @@ def moving_mnist(
             seen there (the brightest, where digits overlap) to where it is in frame
             ``t + 1``, so frame ``t + 1`` sampled at ``x + flow[t](x)`` is frame ``t`` on
             those pixels; 0 on the background. Not with ``return_labels``.
-        flow_to: with ``return_flow``, follow every frame's ink to frame ``flow_to``
-            instead: ``flow`` is ``[frames, size, size, 2]``, ``flow[t]`` on frame ``t``'s
-            grid moves each ink pixel of the digit seen there to where it is in frame
-            ``flow_to`` (so frame ``flow_to`` sampled at ``x + flow[t](x)`` is frame ``t``
-            on those pixels; for a predictor, the backward motion of each future frame to
-            the last context frame); 0 on the background and on frame ``flow_to``.
 
     Returns:
         A ``tf.data.Dataset`` of float32 clips ``[frames, size, size, 1]`` in [-1, 1]
@@ -288,7 +260,6 @@ def moving_mnist(
             f"return_flow must be True or False and not with return_labels, got {return_flow!r}"
         )
     frames = _check_int("frames", frames, 1)
-    flow_to = _check_flow_to(flow_to, frames, return_flow)
     size = _check_int("size", size, 16)
     num_digits = _check_int("num_digits", num_digits, 1)
     num_clips = _check_int("num_clips", num_clips, 1, allow_none=True)
@@ -334,7 +305,7 @@ def moving_mnist(
         clips = tf.reduce_max(canvas, axis=1) - 1.0  # digits combined by maximum
         clips = tf.reshape(clips, [-1, frames, size, size, 1])
         if return_flow:
-            return clips, _digit_flow(canvas, corner[..., 0], flow_to)
+            return clips, _digit_flow(canvas, corner[..., 0])
         if return_labels == "all":
             directions = tf.cast(theta, tf.float32)
             return clips, {"digits": tf.gather(bank_labels, which), "directions": directions}

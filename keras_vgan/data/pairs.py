@@ -183,7 +183,6 @@ def builtin_pairs(
     split="train",
     num_clips=None,
     start_index=0,
-    motion=False,
     **pair_kwargs,
 ):
     """Pairs from a built-in data set (``"moving_mnist"`` or ``"shapes"``).
@@ -198,11 +197,6 @@ def builtin_pairs(
         frames, size, channels: clip shape (Moving MNIST has 1 channel).
         batch_size, seed, num_clips, start_index: as for ``data.moving_mnist``.
         split: Moving MNIST's digit split (ignored for shapes).
-        motion: prediction only: dicts ``{"inputs", "targets", "motion"}`` instead, with
-            ``motion`` ``[B, N, H, W, 3]`` the exact backward motion ``(dx, dy)`` of each
-            future frame to the last context frame (``data.moving_mnist``'s ``flow_to``)
-            and the weight of each pixel's motion (``motion_weights``): a predictor that
-            warps the last frame can be taught where each future pixel comes from.
         **pair_kwargs: ``context_frames``, ``stride``, ``degrade`` (``make_pairs``).
     """
     kwargs = dict(
@@ -218,36 +212,8 @@ def builtin_pairs(
         kwargs["split"] = split
     else:
         kwargs["channels"] = channels
-    if motion:
-        return _motion_pairs(task, data, kwargs, pair_kwargs.get("context_frames", 10))
     clips = builtin_dataset(data, **kwargs)
     return make_pairs(task, clips, seed=seed, start_batch=start_index // batch_size, **pair_kwargs)
-
-
-def motion_weights(data, targets):
-    """Where a built-in data set's exact motion is defined, ``[..., H, W, 1]``: Moving
-    MNIST's ink (its black background has no motion to learn: any sample of black is
-    right), every pixel of the shapes (their still background moves by 0)."""
-    if data == "moving_mnist":
-        return tf.cast(tf.reduce_max(targets, axis=-1, keepdims=True) > -1.0, targets.dtype)
-    return tf.ones_like(targets[..., :1])
-
-
-def _motion_pairs(task, data, kwargs, context_frames):
-    """``builtin_pairs(..., motion=True)``: prediction dicts with the exact motion."""
-    if task != "prediction":
-        raise ValueError(f"motion targets are for prediction, not task={task!r}")
-    k = check_int("context_frames", context_frames, 1)
-    if k >= kwargs["frames"]:
-        raise ValueError(f"context_frames={k} must be < the clip's {kwargs['frames']} frames")
-    clips = builtin_dataset(data, return_flow=True, flow_to=k - 1, **kwargs)
-
-    def split(x, flow):
-        future = x[:, k:]
-        motion = tf.concat([flow[:, k:], motion_weights(data, future)], axis=-1)
-        return {"inputs": x[:, :k], "targets": future, "motion": motion}
-
-    return clips.map(split)
 
 
 def is_paired_folder(path):

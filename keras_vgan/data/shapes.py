@@ -13,13 +13,7 @@ import math
 
 import tensorflow as tf
 
-from keras_vgan.data.moving_mnist import (
-    _check_flow_to,
-    _check_int,
-    _check_seed,
-    _clip_seed,
-    _clip_stream,
-)
+from keras_vgan.data.moving_mnist import _check_int, _check_seed, _clip_seed, _clip_stream
 
 SHAPE_NAMES = ("circle", "square", "triangle")  # label i is SHAPE_NAMES[i]
 
@@ -49,7 +43,6 @@ def bouncing_shapes(
     return_labels: bool = False,
     start_index: int = 0,
     return_flow: bool = False,
-    flow_to: int | None = None,
 ) -> tf.data.Dataset:
     """Bouncing circles, squares and triangles in colour, generated on the fly.
 
@@ -80,10 +73,6 @@ def bouncing_shapes(
             there (the one with the largest weight in the compositing) by that shape's
             motion to frame ``t + 1`` (sub-pixel; bounces included); 0 where the
             background has the largest weight. Not with ``return_labels``.
-        flow_to: with ``return_flow``, follow every frame's pixels to frame ``flow_to``
-            instead: ``flow`` is ``[frames, size, size, 2]``, ``flow[t]`` moves each pixel
-            of the shape seen in frame ``t`` to where it is in frame ``flow_to``
-            (``moving_mnist``'s ``flow_to``); 0 on the background, which is still.
 
     Returns:
         A ``tf.data.Dataset`` of float32 clips ``[frames, size, size, channels]`` in
@@ -96,7 +85,6 @@ def bouncing_shapes(
             f"return_flow must be True or False and not with return_labels, got {return_flow!r}"
         )
     frames = _check_int("frames", frames, 1)
-    flow_to = _check_flow_to(flow_to, frames, return_flow)
     size = _check_int("size", size, 16)
     num_shapes = _check_int("num_shapes", num_shapes, 1)
     if isinstance(channels, bool) or channels not in (1, 3):
@@ -176,14 +164,9 @@ def bouncing_shapes(
         weights.append(clear)  # the background's
         weights = tf.stack(weights[::-1], axis=1)  # [B, 1 + S, T, H, W]
         if return_flow:  # each pixel moves with the layer of the largest weight
-            if flow_to is None:  # [B, S, T - 1, 2] (dx, dy): to the next frame
-                step = (centre[:, :, 1:] - centre[:, :, :-1])[..., ::-1]
-                seen = weights[:, :, :-1]
-            else:  # [B, S, T, 2]: to frame flow_to
-                step = (centre[:, :, flow_to : flow_to + 1] - centre)[..., ::-1]
-                seen = weights
+            step = (centre[:, :, 1:] - centre[:, :, :-1])[..., ::-1]  # [B, S, T-1, 2] (dx, dy)
             step = tf.pad(step, [[0, 0], [1, 0], [0, 0], [0, 0]])  # the background's: 0
-            seen = tf.one_hot(tf.argmax(seen, axis=1), num_shapes + 1, axis=1)
+            seen = tf.one_hot(tf.argmax(weights[:, :, :-1], axis=1), num_shapes + 1, axis=1)
             flow = tf.einsum("bsthw,bstc->bthwc", seen, step)
         weights = tf.reshape(weights, [-1, num_shapes + 1, frames * size * size])
         image = tf.matmul(weights, colour, transpose_a=True)  # [B, T * H * W, C]

@@ -332,9 +332,8 @@ class SimVPPredictor(PredictorBase):
         )
         self.build(None)
 
-    def _predict(self, x, training=False, motion=None):
-        """One pass: ``[B, K, H, W, C]`` -> ``[B, N, H, W, C]`` (a list ``motion``
-        receives the flow head's chained motion ``[B, N, H, W, 2]``)."""
+    def _predict(self, x, training=False):
+        """One pass: ``[B, K, H, W, C]`` -> ``[B, N, H, W, C]``."""
         k, n, c = self.context_frames, self.target_frames, self.hid_s
         frames = ops.reshape(x, (-1, self.size, self.size, self.channels))
         h = frames
@@ -358,10 +357,10 @@ class SimVPPredictor(PredictorBase):
         y = self.readout(self.decoder[-1](z + skip))
         y = ops.reshape(y, (-1, n, self.size, self.size, y.shape[-1]))
         if self.head == "flow":
-            y = self._warp_head(x[:, -2:], y, motion)
+            y = self._warp_head(x[:, -2:], y)
         return bounded(y)
 
-    def _warp_head(self, last, y, motion=None):
+    def _warp_head(self, last, y):
         """``y [B, N, H, W, 3 + C]`` = per-step flow, mask logit, pixels -> the N frames
         (``last``: the last two context frames).
 
@@ -376,19 +375,16 @@ class SimVPPredictor(PredictorBase):
         carried along with the pixels (constant velocity), and the read-out learns what
         differs from it (bounces, overlaps).
         """
-        frames, chain, chained, prior = [], [], None, self._motion_prior(last)
+        frames, chained, prior = [], None, self._motion_prior(last)
         for j in range(y.shape[1]):
             step = y[:, j, ..., :2]
             if prior is not None:  # constant velocity: the field moves along itself
                 prior = _advect(prior)
                 step = step + prior
             chained = step if chained is None else step + backward_warp(chained, step)
-            chain.append(chained)
             warped = backward_warp(last[:, -1], chained)
             mask = ops.sigmoid(y[:, j, ..., 2:3])
             frames.append(mask * warped + (1.0 - mask) * y[:, j, ..., 3:])
-        if motion is not None:
-            motion.append(ops.stack(chain, axis=1))
         return ops.stack(frames, axis=1)
 
     def _motion_prior(self, last):
@@ -399,24 +395,11 @@ class SimVPPredictor(PredictorBase):
         pair = ops.stack([last[:, -1], last[:, -2]], axis=1)
         return ops.stop_gradient(ops.cast(self.flow_net(pair), last.dtype))
 
-    def call(self, context, frames=None, training=False, return_motion=False):
-        """The next ``frames`` frames; with ``return_motion`` (flow head, one pass of
-        ``target_frames``) ``{"video": frames, "motion": [B, N, H, W, 2]}``, the chained
-        backward motion of each future frame to the last context frame, in pixels (what
-        ``losses.motion_endpoint_error`` compares with a known motion)."""
+    def call(self, context, frames=None, training=False):
         self._check_context(context)
         self._check_context_length(context)
         frames = self._frames(frames)
         x = ops.cast(context, self.compute_dtype)
-        if return_motion:
-            if self.head != "flow" or frames != self.target_frames:
-                raise ValueError(
-                    f"return_motion needs head='flow' and frames={self.target_frames} "
-                    f"(one pass), got head={self.head!r} and frames={frames}"
-                )
-            motion = []
-            video = self._predict(x, training=training, motion=motion)
-            return {"video": video, "motion": motion[0]}
         return self._roll_out(x, frames, lambda x: self._predict(x, training=training))
 
     def get_config(self):
@@ -526,7 +509,6 @@ registry.register(
         build=lambda c: _networks(c, SimVPFlowPredictor),
         generators=(SimVPFlowPredictor,),
         **_PREDICTION,
-        motion=True,
     )
 )
 registry.register(
