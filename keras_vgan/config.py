@@ -19,7 +19,7 @@ from keras_vgan import registry
 from keras_vgan.data import pairs
 from keras_vgan.data.builtin import DIRECTIONS
 from keras_vgan.distribute import STRATEGIES
-from keras_vgan.layers.checks import NORMS
+from keras_vgan.layers.checks import NORMS, UPSAMPLING
 
 DATA = ("moving_mnist", "shapes")
 # Built-in data sets and the channel counts they can produce. ``data`` may also be a
@@ -50,6 +50,13 @@ class TrainConfig:
     latent_dim: int = 100  # frame_gan: per frame; mocogan: the content code
     num_classes: int = 0  # > 0: class-conditional on the data's labels (DATA_CLASSES)
     width: int = 64  # generator's finest width; the coarsest is width * 2**(depth-1)
+    # The noise GANs' generator alone (vgan, tgan, mocogan, mocogan_layers, frame_gan):
+    # its finest width, 0 = width. A generator that draws one image per clip costs little
+    # next to its discriminators, so it can be wider than they are.
+    g_width: int = 0
+    # Their image generator's x2 levels: "transpose" (DCGAN's) or "resize" (nearest x2 and a
+    # 3x3 convolution: no checkerboard; layers.checks.UPSAMPLING). Not VGAN's 3D streams.
+    g_upsample: str = "transpose"
     depth: int = 4  # x2 up/down-sampling levels: frames and size are multiples of 2**depth
     g_norm: str = "batch"
     d_norm: str = "batch"
@@ -160,8 +167,13 @@ class TrainConfig:
         Generator order (coarsest first); ``finest_first=True`` gives the
         discriminator's (and the task networks') order.
         """
-        widths = tuple(int(self.width) * 2 ** (self.depth - 1 - i) for i in range(self.depth))
+        widths = _pyramid(self.width, self.depth)
         return tuple(reversed(widths)) if finest_first else widths
+
+    def generator_widths(self):
+        """The noise GANs' generator widths, coarsest first: ``widths()`` with
+        ``g_width`` (0: ``width``) as the finest."""
+        return _pyramid(self.g_width or self.width, self.depth)
 
     def data_frames(self):
         """Frames of the clips drawn from the data: ``max_frame_distance + 1`` for a
@@ -256,6 +268,11 @@ def _check_int(name, value, low, expected=None):
         raise ValueError(f"{name}={value!r} must be {expected or f'an integer >= {low}'}")
 
 
+def _pyramid(width, depth):
+    """Widths of ``depth`` levels, coarsest first: ``width * 2**(depth-1) ... width``."""
+    return tuple(int(width) * 2 ** (depth - 1 - i) for i in range(depth))
+
+
 def validate_config(config):
     """Checks a config before anything is built and opens its data, once.
 
@@ -319,6 +336,7 @@ def validate_config(config):
     _check_frame_discriminator(config)
     _check_sparse(config)
     _check_mocogan_options(config)
+    _check_generator_options(config, family)
     if num_classes and not family.num_classes:
         kind = "task models" if family.task else f"model={family.name!r}"
         raise ValueError(f"num_classes={num_classes} is not supported by {kind}")
@@ -377,6 +395,20 @@ def _check_eval(config):
             f"eval_every={config.eval_every} needs frames >= 16 (the offline metric's clip "
             f"length), got frames={config.frames}"
         )
+
+
+def _check_generator_options(config, family):
+    """``g_width`` / ``g_upsample``: valid, and set only for a family whose generator reads them."""
+    _check_int("g_width", config.g_width, 0, "0 (= width) or the generator's finest width")
+    _choice("g_upsample", config.g_upsample, UPSAMPLING)
+    defaults = TrainConfig()
+    for name in registry.GENERATOR_OPTIONS:
+        value = getattr(config, name)
+        if value != getattr(defaults, name) and name not in family.generator_options:
+            takers = ", ".join(f.name for f in registry.families() if name in f.generator_options)
+            raise ValueError(
+                f"{name}={value!r} is an option of {takers}, not of model={config.model!r}"
+            )
 
 
 def _check_mocogan_options(config):

@@ -76,6 +76,8 @@ class ModelFamily:
             batches (``builders.build_train_dataset``); None: clips or task pairs.
         samples: ``(config, model, run_dir, data) -> callback``, its sample files
             (``runs.train``); None: noise samples or the task panels.
+        generator_options: the generator fields of ``TrainConfig`` its ``build`` reads
+            (``GENERATOR_OPTIONS``); another family refuses a non-default value.
     """
 
     name: str
@@ -93,7 +95,12 @@ class ModelFamily:
     open_data: Callable | None = None
     train_data: Callable | None = None
     samples: Callable | None = None
+    generator_options: tuple = ()
 
+
+# TrainConfig fields that only some generators read: its own width (g_width) and how its
+# image generator upsamples (g_upsample).
+GENERATOR_OPTIONS = ("g_width", "g_upsample")
 
 _FAMILIES = {}
 _BY_GENERATOR = {}

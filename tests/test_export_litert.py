@@ -83,6 +83,12 @@ def test_layered_mocogan_with_sprites(tmp_path, mode):
     check_parity(gan, tmp_path, mode, "mocogan_layers_sprites")
 
 
+def test_resize_upsampling_generator(tmp_path):
+    """Nearest x2 + 3x3 convolutions (``g_upsample="resize"``) in builtin ops."""
+    gan = tiny_gan("mocogan_layers", g_upsample="resize")
+    check_parity(gan, tmp_path, "fp32")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(TOLERANCE))
 @pytest.mark.parametrize("num_classes", [0, CLASSES])

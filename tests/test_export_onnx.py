@@ -51,6 +51,11 @@ def test_layered_mocogan_with_sprites(tmp_path):
     check(tiny_gan("mocogan_layers", sprite_size=8), tmp_path)
 
 
+def test_resize_upsampling_generator(tmp_path):
+    """Nearest x2 + 3x3 convolutions (``g_upsample="resize"``)."""
+    check(tiny_gan("mocogan_layers", g_upsample="resize"), tmp_path)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("num_classes", [0, CLASSES])
 @pytest.mark.parametrize("kind", KINDS)

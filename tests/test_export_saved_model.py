@@ -93,6 +93,15 @@ def test_conditional_signatures_equal_the_keras_model(tmp_path):
     assert meta["endpoints"]["generate"]["inputs"]["label"] == {"dtype": "int32", "shape": [None]}
 
 
+def test_resize_upsampling_generator_serves_like_keras(tmp_path):
+    """``g_upsample="resize"`` (nearest x2 + 3x3 convolutions) in the default signature."""
+    gan = tiny_gan("mocogan_layers", g_upsample="resize")
+    path = export_saved_model(gan, str(tmp_path / "r" / "1"))
+    z = noise(gan, 3)
+    video = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))["video"]
+    np.testing.assert_allclose(video.numpy(), reference(gan, z), atol=1e-6)
+
+
 def test_grpc_request_and_rest_body_validate_against_the_signature(tmp_path):
     from tensorflow_serving.apis import predict_pb2
 

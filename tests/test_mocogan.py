@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_vgan import presets
+from keras_vgan import builders, presets
 from keras_vgan.config import validate_config
 from keras_vgan.engine import VideoGAN
 from keras_vgan.models import LayeredMoCoGANGenerator, MoCoGANDiscriminator, MoCoGANGenerator
@@ -298,6 +298,49 @@ def test_sprite_size_is_checked_with_the_config():
     ]:
         with pytest.raises(ValueError, match=message):
             validate_config(dataclasses.replace(config, **fields))
+
+
+@pytest.mark.parametrize("cls", [MoCoGANGenerator, LayeredMoCoGANGenerator])
+def test_resize_upsampling_generator_trains_and_round_trips(tmp_path, cls):
+    """``upsample="resize"``: nearest x2 + 3x3 convolutions in every level, no transposed
+    convolution left; trains and reloads with identical outputs (the shared helpers)."""
+    g = tiny_generator(cls=cls, upsample="resize")
+    kinds = {type(layer).__name__ for layer in g.decoder._flatten_layers()}
+    assert "NearestUpsample" in kinds and "Conv2DTranspose" not in kinds, kinds
+    assert g.get_config()["upsample"] == "resize"
+    plain = tiny_generator(cls=cls)
+    assert "Conv2DTranspose" in {type(layer).__name__ for layer in plain.decoder._flatten_layers()}
+    gan = VideoGAN(g, tiny_discriminator(1, image_frames=2))
+    run_generator_test(gan, dataset(), noise(gan), CLIPS, loss="hinge", may_stay=("head/bias",))
+    run_serialization_test(gan, tmp_path, noise(gan), video=clips(2))
+    with pytest.raises(ValueError, match="upsample='bilinear' is not one of transpose, resize"):
+        tiny_generator(cls=cls, upsample="bilinear")
+
+
+def test_generator_width_and_upsampling_from_the_config():
+    """``g_width`` widens the generator alone; both options are refused where unread."""
+    config = dataclasses.replace(
+        presets.get_preset("mocogan_layers_quick"), g_width=24, g_upsample="resize"
+    )
+    validate_config(config)
+    assert config.generator_widths() == (96, 48, 24) and config.widths() == (64, 32, 16)
+    g, d = builders.build_networks(config)
+    assert g.widths == (96, 48, 24) and g.decoder.upsample == "resize"
+    assert d.image_widths == (16, 32, 64)  # the discriminators keep width
+    for fields, message in [
+        (dict(g_width=-8), "g_width=-8 must be 0 \\(= width\\)"),
+        (dict(g_upsample="bilinear"), "g_upsample='bilinear' is not one of"),
+        (
+            dict(model="vgan", d_mbstd=0, g_upsample="resize"),
+            "g_upsample='resize' is an option of frame_gan, mocogan, mocogan_layers, tgan, "
+            "not of model='vgan'",
+        ),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            validate_config(dataclasses.replace(config, **fields))
+    stylegan_v = dataclasses.replace(presets.get_preset("stylegan_v_moving_mnist"), g_width=8)
+    with pytest.raises(ValueError, match="g_width=8 is an option of .*, not of model='stylegan_v'"):
+        validate_config(stylegan_v)
 
 
 def test_image_discriminator_sees_the_spread_of_the_batch():

@@ -90,3 +90,24 @@ def test_unknown_spatial_size_falls_back_to_keras():
     fn = tf.function(layer, input_signature=[tf.TensorSpec([None, None, 4, 4, 8])])
     x = tf.random.normal((2, 2, 4, 4, 8))
     assert fn(x).shape == (2, 4, 8, 8, 3)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (2, 3, 4, 2, 3)])
+def test_nearest_upsample_is_numpy_repeat_with_static_shapes(shape):
+    """The resize generators' upsampling: every pixel (voxel) copied ``factor`` times per
+    axis, the same as Keras' UpSampling2D, with the traced shape fully known."""
+    from keras_vgan.layers.blocks import NearestUpsample
+
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    layer = NearestUpsample(2)
+    expected = x
+    for axis in range(1, len(shape) - 1):
+        expected = expected.repeat(2, axis)
+    np.testing.assert_array_equal(np.asarray(layer(x)), expected)
+    if len(shape) == 4:
+        np.testing.assert_array_equal(expected, np.asarray(keras.layers.UpSampling2D(2)(x)))
+    traced = tf.function(layer).get_concrete_function(tf.TensorSpec((None, *shape[1:]), tf.float32))
+    assert traced.structured_outputs.shape[1:] == expected.shape[1:]
+    assert layer.compute_output_shape((None, *shape[1:])) == (None, *expected.shape[1:])
+    with pytest.raises(ValueError, match="factor=0 must be a positive integer"):
+        NearestUpsample(0)

@@ -21,7 +21,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_vgan.layers.checks import D_NORMS, NORMS, check_norm  # noqa: F401 (norm names)
+from keras_vgan.layers.checks import (  # noqa: F401 (norm names)
+    D_NORMS,
+    NORMS,
+    check_norm,
+    check_positive,
+    check_upsample,
+)
 
 ACTIVATIONS = ("relu", "leaky_relu", "none")
 
@@ -380,6 +386,52 @@ class SubpixelConv3D(keras.layers.Conv3D):
         return _conv3d_x2_thin_input(inputs, ops.cast(kernel, inputs.dtype))
 
 
+RESIZE_KERNEL = 3
+RESIZE_CONV = {2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
+
+
+@keras.saving.register_keras_serializable(package="keras_vgan")
+class NearestUpsample(keras.layers.Layer):
+    """Nearest-neighbour upsampling by ``factor`` along every spatial axis of a channels-last
+    map (``[N, *spatial, C]``, any number of spatial axes).
+
+    Keras' ``UpSampling2D`` / ``3D`` repeat with ``ops.repeat``, which TensorFlow traces
+    with unknown spatial sizes, and LiteRT cannot convert the convolution that follows.
+    Each axis here is copied by a concatenation and merged back by a reshape, so every
+    size stays static in SavedModel, LiteRT and ONNX graphs.
+    """
+
+    def __init__(self, factor=2, **kwargs):
+        super().__init__(**kwargs)
+        check_positive(factor=factor)
+        self.factor = int(factor)
+
+    def call(self, x):
+        shape = list(x.shape[1:])
+        for axis in range(1, len(shape)):  # spatial axes 1 .. rank of x
+            x = ops.expand_dims(x, axis + 1)
+            x = ops.concatenate([x] * self.factor, axis=axis + 1)
+            merged = x.shape[1:axis] + (x.shape[axis] * self.factor,) + x.shape[axis + 2 :]
+            x = ops.reshape(x, (-1, *merged))
+        return x
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(None if n is None else n * self.factor for n in input_shape[1:-1])
+        return (input_shape[0], *spatial, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=self.factor)
+        return config
+
+
+def make_resize(rank, factor=2, name="resize"):
+    """Nearest-neighbour upsampling by ``factor`` of a rank-2 (images) or rank-3 (clips) map."""
+    if rank not in (2, 3):
+        raise ValueError(f"rank={rank!r} is not 2 or 3")
+    return NearestUpsample(factor, name=name)
+
+
 class _ConvBlock(keras.layers.Layer):
     """Shared body of UpBlock and DownBlock."""
 
@@ -394,11 +446,13 @@ class _ConvBlock(keras.layers.Layer):
         norm="batch",
         activation="relu",
         use_bias=None,
+        upsample="transpose",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if rank not in (2, 3):
             raise ValueError(f"rank={rank!r} is not 2 or 3")
+        self.upsample = check_upsample(upsample)
         # === Config ===
         self.filters = int(filters)
         self.rank = rank
@@ -416,6 +470,10 @@ class _ConvBlock(keras.layers.Layer):
             (2, True): keras.layers.Conv2DTranspose,
             (3, True): SubpixelConv3DTranspose,
         }[(rank, self.transpose)]
+        self.resize = None
+        if self.transpose and upsample == "resize":
+            self.resize = make_resize(rank, strides)
+            conv_cls, kernel_size, strides = RESIZE_CONV[rank], RESIZE_KERNEL, 1
         self.conv = conv_cls(
             self.filters,
             kernel_size,
@@ -429,12 +487,17 @@ class _ConvBlock(keras.layers.Layer):
         self.act = _activation(activation)
 
     def build(self, input_shape):
+        if self.resize is not None:
+            self.resize.build(input_shape)
+            input_shape = self.resize.compute_output_shape(input_shape)
         self.conv.build(input_shape)
         out_shape = self.conv.compute_output_shape(input_shape)
         if self.norm_layer is not None:
             self.norm_layer.build(out_shape)
 
     def call(self, x, training=False):
+        if self.resize is not None:
+            x = self.resize(x)
         x = self.conv(x)
         if self.norm_layer is not None:
             x = self.norm_layer(x, training=training)
@@ -443,6 +506,8 @@ class _ConvBlock(keras.layers.Layer):
         return x
 
     def compute_output_shape(self, input_shape):
+        if self.resize is not None:
+            input_shape = self.resize.compute_output_shape(input_shape)
         return self.conv.compute_output_shape(input_shape)
 
     def get_config(self):
@@ -450,6 +515,7 @@ class _ConvBlock(keras.layers.Layer):
         config.update(
             filters=self.filters,
             rank=self.rank,
+            upsample=self.upsample,
             kernel_size=self.kernel_size,
             strides=self.strides,
             norm=self.norm,
@@ -461,7 +527,11 @@ class _ConvBlock(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
 class UpBlock(_ConvBlock):
-    """Transposed convolution (x2 by default) -> norm -> activation."""
+    """Transposed convolution (x2 by default) -> norm -> activation.
+
+    ``upsample="resize"``: nearest-neighbour x``strides`` and a 3-wide stride-1
+    convolution in place of the transposed convolution (``layers.checks.UPSAMPLING``).
+    """
 
     transpose = True
 
@@ -473,6 +543,8 @@ class DownBlock(_ConvBlock):
     transpose = False
 
     def __init__(self, filters, activation="leaky_relu", **kwargs):
+        if kwargs.get("upsample", "transpose") != "transpose":
+            raise ValueError(f"upsample={kwargs['upsample']!r}: a DownBlock does not upsample")
         super().__init__(filters, activation=activation, **kwargs)
 
 

@@ -19,6 +19,17 @@ def check_positive(**values):
             raise ValueError(f"{name}={value!r} must be a positive integer")
 
 
+# How a generator doubles its resolution: "transpose", a stride-2 transposed convolution
+# (DCGAN's); "resize", nearest-neighbour x2 then a 3-wide stride-1 convolution, which cannot
+# draw the transposed convolution's checkerboard (Odena, Dumoulin & Olah, Distill 2016).
+UPSAMPLING = ("transpose", "resize")
+
+
+def check_upsample(upsample, name="upsample"):
+    """``upsample`` if it is one of ``UPSAMPLING``."""
+    return check_norm(upsample, UPSAMPLING, name)
+
+
 def check_norm(norm, allowed=NORMS, name="norm"):
     """``norm`` if it is one of ``allowed``."""
     if norm not in allowed:

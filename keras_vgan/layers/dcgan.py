@@ -12,8 +12,21 @@ activation normalisation).
 import keras
 from keras import ops
 
-from keras_vgan.layers.blocks import UpBlock, dcgan_init, down_block, make_norm
-from keras_vgan.layers.checks import D_NORMS, check_norm, check_positive, check_size
+from keras_vgan.layers.blocks import (
+    RESIZE_KERNEL,
+    UpBlock,
+    dcgan_init,
+    down_block,
+    make_norm,
+    make_resize,
+)
+from keras_vgan.layers.checks import (
+    D_NORMS,
+    check_norm,
+    check_positive,
+    check_size,
+    check_upsample,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_vgan")
@@ -22,10 +35,20 @@ class ImageDecoder(keras.layers.Layer):
 
     Dense projection to ``size/2**depth`` squared x ``widths[0]``, then
     ``depth - 1`` UpBlocks and a final stride-2 transposed convolution with tanh
-    (``depth = len(widths)``).
+    (``depth = len(widths)``). ``upsample="resize"`` doubles the resolution by
+    nearest-neighbour upsampling and a 3x3 convolution instead, in every level
+    (``layers.checks.UPSAMPLING``).
     """
 
-    def __init__(self, size=64, channels=3, widths=(512, 256, 128, 64), norm="batch", **kwargs):
+    def __init__(
+        self,
+        size=64,
+        channels=3,
+        widths=(512, 256, 128, 64),
+        norm="batch",
+        upsample="transpose",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         widths = tuple(int(w) for w in widths)
         check_size(size, len(widths))
@@ -35,6 +58,7 @@ class ImageDecoder(keras.layers.Layer):
         self.channels = channels
         self.widths = widths
         self.norm = check_norm(norm)
+        self.upsample = check_upsample(upsample)
         self.s0 = size // 2 ** len(widths)
         # === Layers ===
         self.project = keras.layers.Dense(
@@ -44,10 +68,25 @@ class ImageDecoder(keras.layers.Layer):
             name="project",
         )
         self.project_norm = make_norm(norm, rank=2, name="project_norm")
-        self.blocks = [UpBlock(w, rank=2, norm=norm) for w in widths[1:]]
-        self.to_image = keras.layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", kernel_initializer=dcgan_init(), name="to_image"
-        )
+        self.blocks = [UpBlock(w, rank=2, norm=norm, upsample=upsample) for w in widths[1:]]
+        self.resize = make_resize(2) if upsample == "resize" else None
+        if self.resize is None:
+            self.to_image = keras.layers.Conv2DTranspose(
+                channels,
+                4,
+                strides=2,
+                padding="same",
+                kernel_initializer=dcgan_init(),
+                name="to_image",
+            )
+        else:
+            self.to_image = keras.layers.Conv2D(
+                channels,
+                RESIZE_KERNEL,
+                padding="same",
+                kernel_initializer=dcgan_init(),
+                name="to_image",
+            )
 
     def build(self, input_shape):
         self.call(keras.KerasTensor(tuple(input_shape)))
@@ -59,6 +98,8 @@ class ImageDecoder(keras.layers.Layer):
         x = ops.relu(x)
         for block in self.blocks:
             x = block(x, training=training)
+        if self.resize is not None:
+            x = self.resize(x)
         return ops.tanh(self.to_image(x))
 
     def compute_output_shape(self, input_shape):
@@ -67,7 +108,11 @@ class ImageDecoder(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            size=self.size, channels=self.channels, widths=list(self.widths), norm=self.norm
+            size=self.size,
+            channels=self.channels,
+            widths=list(self.widths),
+            norm=self.norm,
+            upsample=self.upsample,
         )
         return config
 

@@ -23,7 +23,9 @@ def check_clip_geometry(config):
     check_geometry(config.frames, config.size, config.depth, config.channels)
 
 
-def register_noise_gan(name, build, generators, d_norms=D_NORMS):
+def register_noise_gan(
+    name, build, generators, d_norms=D_NORMS, generator_options=registry.GENERATOR_OPTIONS
+):
     """Registers a GAN family that maps noise (and optionally a class) to clips.
 
     Args:
@@ -31,6 +33,7 @@ def register_noise_gan(name, build, generators, d_norms=D_NORMS):
         build: ``config -> (generator, discriminator)``.
         generators: the generator classes it builds (serving finds a family by them).
         d_norms: the discriminator norms the family accepts.
+        generator_options: the ``registry.GENERATOR_OPTIONS`` its ``build`` reads.
     """
     registry.register(
         registry.ModelFamily(
@@ -41,6 +44,7 @@ def register_noise_gan(name, build, generators, d_norms=D_NORMS):
             serving=registry.NOISE,
             d_norms=d_norms,
             num_classes=True,
+            generator_options=tuple(generator_options),
         )
     )
 

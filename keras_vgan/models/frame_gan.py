@@ -22,6 +22,7 @@ from keras_vgan.layers.checks import (
     check_norm,
     check_positive,
     check_size,
+    check_upsample,
 )
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
@@ -50,6 +51,8 @@ class FrameGenerator(keras.Model):
         num_classes: > 0 makes it class-conditional: ``call(z, labels=...)``
             and a learned class embedding joins every frame's latent.
         embed_dim: size of that embedding.
+        upsample: the image generator's x2 levels, ``"transpose"`` or ``"resize"``
+            (``layers.checks.UPSAMPLING``).
 
     Call maps ``z`` ``[B, frames * frame_latent_dim]`` to ``[B, T, H, W, C]`` in [-1, 1].
     """
@@ -64,10 +67,12 @@ class FrameGenerator(keras.Model):
         norm="batch",
         num_classes=0,
         embed_dim=32,
+        upsample="transpose",
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive(frame_latent_dim=frame_latent_dim, frames=frames, embed_dim=embed_dim)
+        self.upsample = check_upsample(upsample)
         # === Config ===
         self.frame_latent_dim = frame_latent_dim
         self.frames = frames
@@ -79,7 +84,7 @@ class FrameGenerator(keras.Model):
         self.embed_dim = embed_dim
         self.latent_dim = frames * frame_latent_dim
         # === Layers ===
-        self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
+        self.decoder = ImageDecoder(size, channels, self.widths, norm, upsample, name="decoder")
         self.label_embedding = label_embedding(num_classes, embed_dim) if self.num_classes else None
         self.build((None, self.latent_dim))
 
@@ -113,6 +118,7 @@ class FrameGenerator(keras.Model):
             norm=self.norm,
             num_classes=self.num_classes,
             embed_dim=self.embed_dim,
+            upsample=self.upsample,
         )
         return config
 
@@ -204,8 +210,9 @@ def build_networks(config):
     clip, cond = clip_keywords(config)
     generator = FrameGenerator(
         frame_latent_dim=config.latent_dim,
-        widths=config.widths(),
+        widths=config.generator_widths(),
         norm=config.g_norm,
+        upsample=config.g_upsample,
         name="generator",
         **clip,
         **cond,

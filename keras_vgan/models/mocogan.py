@@ -42,6 +42,7 @@ from keras_vgan.layers.checks import (
     check_norm,
     check_positive,
     check_size,
+    check_upsample,
 )
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
@@ -70,6 +71,9 @@ class MoCoGANGenerator(keras.Model):
         norm: ``"batch"``, ``"layer"`` or ``"none"`` (image generator).
         num_classes: > 0 adds the categorical code from ``labels=``.
         embed_dim: size of the categorical code's embedding.
+        upsample: how the image generator doubles its resolution: ``"transpose"``
+            (DCGAN's transposed convolutions) or ``"resize"`` (nearest x2 and a 3x3
+            convolution; ``layers.blocks.UPSAMPLING``).
 
     Call maps ``z`` ``[B, latent_dim]`` (layout in the module docstring) to
     ``[B, frames, H, W, C]`` in [-1, 1]; ``frames=N`` samples ``N`` frames
@@ -87,12 +91,14 @@ class MoCoGANGenerator(keras.Model):
         norm="batch",
         num_classes=0,
         embed_dim=32,
+        upsample="transpose",
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive(
             content_dim=content_dim, motion_dim=motion_dim, frames=frames, embed_dim=embed_dim
         )
+        self.upsample = check_upsample(upsample)
         # === Config ===
         self.content_dim = content_dim
         self.motion_dim = motion_dim
@@ -113,7 +119,7 @@ class MoCoGANGenerator(keras.Model):
     def _make_renderer(self):
         """The layers that turn the codes into frames (``render``): the image generator."""
         self.decoder = ImageDecoder(
-            self.size, self.channels, self.widths, self.norm, name="decoder"
+            self.size, self.channels, self.widths, self.norm, self.upsample, name="decoder"
         )
 
     def build(self, input_shape):
@@ -226,6 +232,7 @@ class MoCoGANGenerator(keras.Model):
             norm=self.norm,
             num_classes=self.num_classes,
             embed_dim=self.embed_dim,
+            upsample=self.upsample,
         )
         return config
 
@@ -321,15 +328,27 @@ class LayeredMoCoGANGenerator(MoCoGANGenerator):
         if self.sprite_size is None:
             # Background (C) + per layer colour (C) and alpha (1), from one image generator.
             self.decoder = ImageDecoder(
-                self.size, c + self.sprites * (c + 1), self.widths, self.norm, name="decoder"
+                self.size,
+                c + self.sprites * (c + 1),
+                self.widths,
+                self.norm,
+                self.upsample,
+                name="decoder",
             )
         else:
-            self.decoder = ImageDecoder(self.size, c, self.widths, self.norm, name="decoder")
+            self.decoder = ImageDecoder(
+                self.size, c, self.widths, self.norm, self.upsample, name="decoder"
+            )
             self.sprite_codes = keras.layers.Dense(
                 self.sprites * self.content_dim, name="sprite_codes"
             )
             self.sprite_decoder = ImageDecoder(
-                self.sprite_size, c + 1, self.sprite_widths, self.norm, name="sprite_decoder"
+                self.sprite_size,
+                c + 1,
+                self.sprite_widths,
+                self.norm,
+                self.upsample,
+                name="sprite_decoder",
             )
         self.trajectory_hidden = keras.layers.Dense(
             self.hidden, activation="relu", name="trajectory_hidden"
@@ -547,8 +566,9 @@ def build_networks(config, generator_class=None, image_frames=0, **generator_opt
         **generator_options,
         content_dim=config.latent_dim,
         motion_dim=MOTION_DIM,
-        widths=config.widths(),
+        widths=config.generator_widths(),
         norm=config.g_norm,
+        upsample=config.g_upsample,
         name="generator",
         **clip,
         **cond,

@@ -29,7 +29,13 @@ import keras
 from keras import ops
 
 from keras_vgan.layers.blocks import dcgan_init, logit_head, make_norm
-from keras_vgan.layers.checks import D_NORMS, check_geometry, check_norm, check_positive
+from keras_vgan.layers.checks import (
+    D_NORMS,
+    check_geometry,
+    check_norm,
+    check_positive,
+    check_upsample,
+)
 from keras_vgan.layers.conditioning import (
     ProjectionHead,
     check_num_classes,
@@ -101,6 +107,9 @@ class TGANGenerator(keras.Model):
             a learned class embedding is concatenated to ``z0``, so both the
             temporal and the image generator see the class.
         embed_dim: size of that embedding.
+        upsample: the image generator's x2 levels, ``"transpose"`` or ``"resize"``
+            (``layers.checks.UPSAMPLING``); the temporal generator keeps its
+            transposed convolutions.
 
     Call maps ``z0`` ``[B, latent_dim]`` to ``[B, T, H, W, C]`` in [-1, 1].
     ``frame_latents(z)`` returns the temporal generator's ``[B, T, frame_latent_dim]``.
@@ -118,9 +127,11 @@ class TGANGenerator(keras.Model):
         norm="batch",
         num_classes=0,
         embed_dim=32,
+        upsample="transpose",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.upsample = check_upsample(upsample)
         temporal_widths = tuple(int(w) for w in temporal_widths)
         check_positive(
             latent_dim=latent_dim,
@@ -166,7 +177,7 @@ class TGANGenerator(keras.Model):
             name="t_out",
         )
         # === Image generator ===
-        self.decoder = ImageDecoder(size, channels, self.widths, norm, name="decoder")
+        self.decoder = ImageDecoder(size, channels, self.widths, norm, upsample, name="decoder")
         self.build((None, latent_dim))
 
     def build(self, input_shape):
@@ -219,6 +230,7 @@ class TGANGenerator(keras.Model):
             norm=self.norm,
             num_classes=self.num_classes,
             embed_dim=self.embed_dim,
+            upsample=self.upsample,
         )
         return config
 
@@ -307,10 +319,11 @@ def build_networks(config):
     clip, cond = clip_keywords(config)
     generator = TGANGenerator(
         latent_dim=config.latent_dim,
-        widths=config.widths(),
-        temporal_widths=config.widths(),
+        widths=config.generator_widths(),
+        temporal_widths=config.generator_widths(),
         frame_latent_dim=config.latent_dim,
         norm=config.g_norm,
+        upsample=config.g_upsample,
         name="generator",
         **clip,
         **cond,

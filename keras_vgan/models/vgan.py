@@ -380,7 +380,7 @@ def build_networks(config):
         g_cls, d_cls = VGANGenerator, VGANDiscriminator
     generator = g_cls(
         latent_dim=config.latent_dim,
-        widths=config.widths(),
+        widths=config.generator_widths(),
         norm=config.g_norm,
         name="generator",
         **clip,
@@ -392,5 +392,9 @@ def build_networks(config):
 
 
 register_noise_gan(
-    "vgan", build_networks, (VGANGenerator, ConditionalVGANGenerator), d_norms=NORMS
+    "vgan",
+    build_networks,
+    (VGANGenerator, ConditionalVGANGenerator),
+    d_norms=NORMS,
+    generator_options=("g_width",),  # its 3D foreground stream has no resize variant
 )  # batch statistics, layer norm or none; no spectral norm
