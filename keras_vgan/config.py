@@ -101,6 +101,9 @@ class TrainConfig:
     sprite_size: int = 0
     # mocogan, mocogan_layers: minibatch-stddev group of D_I (StyleGAN's; 0 = off).
     d_mbstd: int = 0
+    # mocogan, mocogan_layers: D_V judges clips average-pooled by this factor in space
+    # (DVD-GAN's temporal discriminator, k = 2); 1 = full resolution.
+    d_video_downsample: int = 1
     # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
     # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
     # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
@@ -419,6 +422,15 @@ def _check_mocogan_options(config):
         raise ValueError(
             f"d_mbstd={config.d_mbstd} must divide batch_size={config.batch_size} "
             "(each group holds frames of that many clips)"
+        )
+    k = config.d_video_downsample
+    _check_int("d_video_downsample", k, 1, "a positive integer (1 = full resolution)")
+    if k > 1 and config.model not in ("mocogan", "mocogan_layers"):
+        raise ValueError(f"d_video_downsample={k} is an option of mocogan and mocogan_layers")
+    if k > 1 and (config.size % k or (config.size // k) % 2**config.depth):
+        raise ValueError(
+            f"d_video_downsample={k}: size={config.size} / {k} must be a multiple of "
+            f"2**depth={2**config.depth} (D_V's levels)"
         )
     value = config.sprite_size
     _check_int("sprite_size", value, 0, "0 (full-canvas layers) or a side in pixels")

@@ -343,6 +343,37 @@ def test_generator_width_and_upsampling_from_the_config():
         validate_config(stylegan_v)
 
 
+def test_video_discriminator_on_downsampled_clips():
+    """``video_downsample=2``: D_V sees each 2x2 block's mean, D_I the full frames."""
+    d = tiny_discriminator(video_downsample=2, norm="none")
+    assert d.get_config()["video_downsample"] == 2
+    v = clips(2)
+    out = d(v)
+    assert out["video"].shape == (2, 1) and out["image"].shape == (2, FRAMES)
+    # Moving ink inside every 2x2 block keeps the block means: D_V cannot tell, D_I can.
+    swapped = v.copy()
+    swapped[:, :, 0::2], swapped[:, :, 1::2] = v[:, :, 1::2], v[:, :, 0::2]
+    again = d(swapped)
+    np.testing.assert_allclose(out["video"], again["video"], atol=1e-5)
+    assert not np.allclose(out["image"], again["image"])
+    gan = VideoGAN(tiny_generator(), d)
+    run_generator_test(gan, dataset(), noise(gan), CLIPS, loss="hinge", may_stay=("head/bias",))
+    with pytest.raises(ValueError, match="video_downsample=3 must divide size=16"):
+        tiny_discriminator(video_downsample=3)
+    with pytest.raises(ValueError, match="video_downsample=0 must be a positive integer"):
+        tiny_discriminator(video_downsample=0)
+    config = presets.get_preset("mocogan_layers_quick")
+    for k, message in [
+        (0, "d_video_downsample=0 must be a positive integer"),
+        (3, "d_video_downsample=3: size=32 / 3 must be a multiple of 2\\*\\*depth=8"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            validate_config(dataclasses.replace(config, d_video_downsample=k))
+    with pytest.raises(ValueError, match="d_video_downsample=2 is an option of mocogan"):
+        validate_config(dataclasses.replace(config, model="vgan", d_mbstd=0, d_video_downsample=2))
+    validate_config(dataclasses.replace(config, d_video_downsample=2))
+
+
 def test_image_discriminator_sees_the_spread_of_the_batch():
     """With ``mbstd_group`` D_I's logit of a frame depends on the other clips of its group."""
     d = tiny_discriminator(image_frames=2, mbstd_group=2)

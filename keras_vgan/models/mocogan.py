@@ -444,6 +444,10 @@ class MoCoGANDiscriminator(keras.Model):
             groups of that many frames of different clips (``layers.blocks
             .minibatch_stddev``, before its head), so that it can see a generator
             that draws the same thing in every clip; 0 (default): off.
+        video_downsample: ``D_V`` judges clips average-pooled by this factor in
+            space (DVD-GAN's temporal discriminator, Clark et al. 2019, k = 2):
+            ``D_I`` judges the detail, ``D_V`` the motion, at a fraction of the cost
+            of its 3D convolutions. 1 (default): full resolution.
 
     Call maps ``[B, T, H, W, C]`` to ``{"image": [B, k], "video": [B, 1]}``.
     """
@@ -460,15 +464,20 @@ class MoCoGANDiscriminator(keras.Model):
         image_frames=0,
         seed=0,
         mbstd_group=0,
+        video_downsample=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if not isinstance(mbstd_group, int) or isinstance(mbstd_group, bool) or mbstd_group < 0:
             raise ValueError(f"mbstd_group={mbstd_group!r} must be 0 (off) or a group size")
         self.mbstd_group = mbstd_group
+        check_positive(video_downsample=video_downsample)
+        if size % video_downsample:
+            raise ValueError(f"video_downsample={video_downsample} must divide size={size}")
+        self.video_downsample = video_downsample
         image_widths = tuple(int(w) for w in image_widths)
         video_widths = tuple(int(w) for w in video_widths)
-        check_geometry(frames, size, len(video_widths), channels)
+        check_geometry(frames, size // video_downsample, len(video_widths), channels)
         check_size(size, len(image_widths))
         if not isinstance(image_frames, int) or not 0 <= image_frames <= frames:
             raise ValueError(f"image_frames={image_frames!r} must be in [0, frames={frames}]")
@@ -490,7 +499,8 @@ class MoCoGANDiscriminator(keras.Model):
         self.image_head = logit_head((si, si), rank=2, spectral=spectral)
         # === Video discriminator D_V ===
         self.video_encoder = VideoEncoder(video_widths, norm, name="video_encoder")
-        self.video_head = logit_head((frames // dv, size // dv, size // dv), 3, spectral)
+        sv = size // video_downsample // dv
+        self.video_head = logit_head((frames // dv, sv, sv), 3, spectral)
         self.projection = (
             ProjectionHead(num_classes, video_widths[-1], spectral_norm=spectral)
             if self.num_classes
@@ -523,7 +533,10 @@ class MoCoGANDiscriminator(keras.Model):
         if self.mbstd_group:
             h = minibatch_stddev(h, self.mbstd_group)
         image = ops.reshape(self.image_head(h, training=training), (-1, self.judged_frames))
-        # D_V: the whole clip.
+        # D_V: the whole clip (average-pooled in space by video_downsample).
+        k = self.video_downsample
+        if k > 1:
+            video = ops.average_pool(video, (1, k, k), (1, k, k), padding="valid")
         v = self.video_encoder(video, training=training)
         logits = ops.reshape(self.video_head(v, training=training), (-1, 1))
         if self.num_classes:
@@ -549,6 +562,7 @@ class MoCoGANDiscriminator(keras.Model):
             num_classes=self.num_classes,
             image_frames=self.image_frames,
             mbstd_group=self.mbstd_group,
+            video_downsample=self.video_downsample,
             seed=self.seed,
         )
         return config
@@ -581,6 +595,7 @@ def build_networks(config, generator_class=None, image_frames=0, **generator_opt
         num_classes=config.num_classes,
         image_frames=min(image_frames, config.frames),
         mbstd_group=config.d_mbstd,
+        video_downsample=config.d_video_downsample,
         name="discriminator",
         **clip,
     )
