@@ -70,23 +70,20 @@ class ImageDecoder(keras.layers.Layer):
         self.project_norm = make_norm(norm, rank=2, name="project_norm")
         self.blocks = [UpBlock(w, rank=2, norm=norm, upsample=upsample) for w in widths[1:]]
         self.resize = make_resize(2) if upsample == "resize" else None
-        if self.resize is None:
-            self.to_image = keras.layers.Conv2DTranspose(
-                channels,
-                4,
-                strides=2,
-                padding="same",
-                kernel_initializer=dcgan_init(),
-                name="to_image",
-            )
-        else:
-            self.to_image = keras.layers.Conv2D(
-                channels,
-                RESIZE_KERNEL,
-                padding="same",
-                kernel_initializer=dcgan_init(),
-                name="to_image",
-            )
+        # The last x2 level: a transposed convolution, or resize and a 3x3 convolution.
+        conv_cls, kernel, stride = (
+            (keras.layers.Conv2DTranspose, 4, 2)
+            if self.resize is None
+            else (keras.layers.Conv2D, RESIZE_KERNEL, 1)
+        )
+        self.to_image = conv_cls(
+            channels,
+            kernel,
+            strides=stride,
+            padding="same",
+            kernel_initializer=dcgan_init(),
+            name="to_image",
+        )
 
     def build(self, input_shape):
         self.call(keras.KerasTensor(tuple(input_shape)))
