@@ -331,7 +331,7 @@ def test_generator_width_and_upsampling_from_the_config():
         (dict(g_width=-8), "g_width=-8 must be 0 \\(= width\\)"),
         (dict(g_upsample="bilinear"), "g_upsample='bilinear' is not one of"),
         (
-            dict(model="vgan", d_mbstd=0, g_upsample="resize"),
+            dict(model="vgan", d_mbstd=0, d_video_downsample=1, g_upsample="resize"),
             "g_upsample='resize' is an option of frame_gan, mocogan, mocogan_layers, tgan, "
             "not of model='vgan'",
         ),
