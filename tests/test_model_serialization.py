@@ -264,6 +264,8 @@ LAYER_CASES = [
     ("SubpixelConv3D", dict(filters=4, kernel_size=4, strides=2, padding="same"),
      (_uniform(2, 4, 8, 8, 1),)),
     ("UpBlock", dict(filters=4, rank=3), (_uniform(2, 2, 4, 4, 8),)),
+    ("UpBlock", dict(filters=4, rank=2, upsample="resize"), (_uniform(2, 4, 4, 8),)),
+    ("NearestUpsample", dict(factor=2), (_uniform(2, 2, 4, 4, 3),)),
     ("DownBlock", dict(filters=4, rank=2, norm="layer"), (_uniform(2, 8, 8, 3),)),
     ("LeakyDownBlock", dict(filters=4, rank=3, spectral_norm=True), (_uniform(2, 4, 8, 8, 1),)),
     ("ProjectionHead", dict(num_classes=3, channels=8), (_uniform(2, 2, 2, 8), LABELS)),
