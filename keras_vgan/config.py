@@ -271,6 +271,9 @@ def _check_int(name, value, low, expected=None):
         raise ValueError(f"{name}={value!r} must be {expected or f'an integer >= {low}'}")
 
 
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
 def _pyramid(width, depth):
     """Widths of ``depth`` levels, coarsest first: ``width * 2**(depth-1) ... width``."""
     return tuple(int(width) * 2 ** (depth - 1 - i) for i in range(depth))
@@ -404,19 +407,21 @@ def _check_generator_options(config, family):
     """``g_width`` / ``g_upsample``: valid, and set only for a family whose generator reads them."""
     _check_int("g_width", config.g_width, 0, "0 (= width) or the generator's finest width")
     _choice("g_upsample", config.g_upsample, UPSAMPLING)
-    defaults = TrainConfig()
     for name in registry.GENERATOR_OPTIONS:
         value = getattr(config, name)
-        if value != getattr(defaults, name) and name not in family.generator_options:
+        if value != _FIELDS[name].default and name not in family.generator_options:
             takers = ", ".join(f.name for f in registry.families() if name in f.generator_options)
             raise ValueError(
                 f"{name}={value!r} is an option of {takers}, not of model={config.model!r}"
             )
 
 
+MOCOGAN_D = ("mocogan", "mocogan_layers")  # the families with MoCoGAN's D_I and D_V
+
+
 def _check_mocogan_options(config):
     _check_int("d_mbstd", config.d_mbstd, 0, "0 (off) or a group size")
-    if config.d_mbstd and config.model not in ("mocogan", "mocogan_layers"):
+    if config.d_mbstd and config.model not in MOCOGAN_D:
         raise ValueError(f"d_mbstd={config.d_mbstd} is an option of mocogan and mocogan_layers")
     if config.d_mbstd and config.batch_size % config.d_mbstd:
         raise ValueError(
@@ -425,7 +430,7 @@ def _check_mocogan_options(config):
         )
     k = config.d_video_downsample
     _check_int("d_video_downsample", k, 1, "a positive integer (1 = full resolution)")
-    if k > 1 and config.model not in ("mocogan", "mocogan_layers"):
+    if k > 1 and config.model not in MOCOGAN_D:
         raise ValueError(f"d_video_downsample={k} is an option of mocogan and mocogan_layers")
     if k > 1 and (config.size % k or (config.size // k) % 2**config.depth):
         raise ValueError(

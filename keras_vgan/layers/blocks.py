@@ -407,8 +407,7 @@ class NearestUpsample(keras.layers.Layer):
         self.factor = int(factor)
 
     def call(self, x):
-        shape = list(x.shape[1:])
-        for axis in range(1, len(shape)):  # spatial axes 1 .. rank of x
+        for axis in range(1, len(x.shape) - 1):  # the spatial axes
             x = ops.expand_dims(x, axis + 1)
             x = ops.concatenate([x] * self.factor, axis=axis + 1)
             merged = x.shape[1:axis] + (x.shape[axis] * self.factor,) + x.shape[axis + 2 :]
@@ -423,13 +422,6 @@ class NearestUpsample(keras.layers.Layer):
         config = super().get_config()
         config.update(factor=self.factor)
         return config
-
-
-def make_resize(rank, factor=2, name="resize"):
-    """Nearest-neighbour upsampling by ``factor`` of a rank-2 (images) or rank-3 (clips) map."""
-    if rank not in (2, 3):
-        raise ValueError(f"rank={rank!r} is not 2 or 3")
-    return NearestUpsample(factor, name=name)
 
 
 class _ConvBlock(keras.layers.Layer):
@@ -472,7 +464,7 @@ class _ConvBlock(keras.layers.Layer):
         }[(rank, self.transpose)]
         self.resize = None
         if self.transpose and upsample == "resize":
-            self.resize = make_resize(rank, strides)
+            self.resize = NearestUpsample(strides, name="resize")
             conv_cls, kernel_size, strides = RESIZE_CONV[rank], RESIZE_KERNEL, 1
         self.conv = conv_cls(
             self.filters,

@@ -13,12 +13,13 @@ import keras
 from keras import ops
 
 from keras_vgan.layers.blocks import (
+    RESIZE_CONV,
     RESIZE_KERNEL,
+    NearestUpsample,
     UpBlock,
     dcgan_init,
     down_block,
     make_norm,
-    make_resize,
 )
 from keras_vgan.layers.checks import (
     D_NORMS,
@@ -69,12 +70,12 @@ class ImageDecoder(keras.layers.Layer):
         )
         self.project_norm = make_norm(norm, rank=2, name="project_norm")
         self.blocks = [UpBlock(w, rank=2, norm=norm, upsample=upsample) for w in widths[1:]]
-        self.resize = make_resize(2) if upsample == "resize" else None
+        self.resize = NearestUpsample(2, name="resize") if upsample == "resize" else None
         # The last x2 level: a transposed convolution, or resize and a 3x3 convolution.
         conv_cls, kernel, stride = (
             (keras.layers.Conv2DTranspose, 4, 2)
             if self.resize is None
-            else (keras.layers.Conv2D, RESIZE_KERNEL, 1)
+            else (RESIZE_CONV[2], RESIZE_KERNEL, 1)
         )
         self.to_image = conv_cls(
             channels,

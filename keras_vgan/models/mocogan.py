@@ -73,7 +73,7 @@ class MoCoGANGenerator(keras.Model):
         embed_dim: size of the categorical code's embedding.
         upsample: how the image generator doubles its resolution: ``"transpose"``
             (DCGAN's transposed convolutions) or ``"resize"`` (nearest x2 and a 3x3
-            convolution; ``layers.blocks.UPSAMPLING``).
+            convolution; ``layers.checks.UPSAMPLING``).
 
     Call maps ``z`` ``[B, latent_dim]`` (layout in the module docstring) to
     ``[B, frames, H, W, C]`` in [-1, 1]; ``frames=N`` samples ``N`` frames
