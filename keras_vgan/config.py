@@ -104,6 +104,9 @@ class TrainConfig:
     # mocogan, mocogan_layers: D_V judges clips average-pooled by this factor in space
     # (DVD-GAN's temporal discriminator, k = 2); 1 = full resolution.
     d_video_downsample: int = 1
+    # mocogan, mocogan_layers: frames per clip D_I judges, sampled anew each step (0: the
+    # family's default, every frame for mocogan, LAYERED_IMAGE_FRAMES for mocogan_layers).
+    d_image_frames: int = 0
     # Stop after this many seconds of process CPU time (all threads; 0: no budget). The
     # run ends as if its epochs were done: checkpoint, samples and model.keras are written.
     # Budget-matched comparisons use it: a CPU second costs the same on a busy machine.
@@ -437,6 +440,12 @@ def _check_mocogan_options(config):
             f"d_video_downsample={k}: size={config.size} / {k} must be a multiple of "
             f"2**depth={2**config.depth} (D_V's levels)"
         )
+    n = config.d_image_frames
+    _check_int("d_image_frames", n, 0, "0 (the family's default) or a number of frames")
+    if n and config.model not in MOCOGAN_D:
+        raise ValueError(f"d_image_frames={n} is an option of mocogan and mocogan_layers")
+    if n > config.frames:
+        raise ValueError(f"d_image_frames={n} must be <= frames={config.frames}")
     value = config.sprite_size
     _check_int("sprite_size", value, 0, "0 (full-canvas layers) or a side in pixels")
     if value and config.model != "mocogan_layers":

@@ -9,7 +9,12 @@ import pytest
 from keras_vgan import builders, presets
 from keras_vgan.config import validate_config
 from keras_vgan.engine import VideoGAN
-from keras_vgan.models import LayeredMoCoGANGenerator, MoCoGANDiscriminator, MoCoGANGenerator
+from keras_vgan.models import (
+    LayeredMoCoGANGenerator,
+    MoCoGANDiscriminator,
+    MoCoGANGenerator,
+    mocogan,
+)
 from keras_vgan.motion import composite_layers
 from tests.helpers import (
     FRAMES,
@@ -164,6 +169,58 @@ def _spread(generator, seed=0):
     rng = np.random.default_rng(seed)
     for w in generator.trainable_variables:
         w.assign(w.numpy() + 0.3 * rng.standard_normal(w.shape).astype("float32"))
+
+
+def test_composite_layers_is_translate_then_over_values_and_gradients():
+    """The fused compositing equals moving each layer of each frame with ``translate``
+    and compositing back to front, in value and in every input's gradient (RGB layers,
+    sub-pixel shifts, some off the canvas)."""
+    import tensorflow as tf
+
+    from keras_vgan.motion import translate
+
+    rng = np.random.default_rng(3)
+    b, n, layers, h, w, c = 2, 3, 2, 8, 6, 3
+    inputs = [
+        rng.uniform(-1, 1, (b, h, w, c)),
+        rng.uniform(-1, 1, (b, layers, h, w, c)),
+        rng.uniform(0, 1, (b, layers, h, w, 1)),
+        rng.uniform(-9, 9, (b, n, layers, 2)),
+    ]
+    inputs = [tf.constant(x.astype("float32")) for x in inputs]
+
+    def reference(background, colour, alpha, shift):
+        frames = []
+        for k in range(n):
+            out = background
+            for layer in range(layers):
+                rgba = tf.concat([colour[:, layer], alpha[:, layer]], axis=-1)
+                moved = translate(rgba, shift[:, k, layer])
+                out = moved[..., c:] * moved[..., :c] + (1.0 - moved[..., c:]) * out
+            frames.append(out)
+        return tf.stack(frames, axis=1)
+
+    def value_and_grads(fn):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            y = fn(*inputs)
+            loss = tf.reduce_sum(tf.sin(3.0 * y))
+        return y, tape.gradient(loss, inputs)
+
+    got, got_grads = value_and_grads(composite_layers)
+    want, want_grads = value_and_grads(reference)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    for g, r in zip(got_grads, want_grads, strict=True):
+        np.testing.assert_allclose(g, r, atol=1e-4)
+    assert np.abs(want_grads[3].numpy()).max() > 0.1  # the shifts do get gradient
+
+
+def test_space_mean_pool_is_average_pooling():
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 3, 8, 12, 2)).astype("float32")
+    want = keras.ops.average_pool(x, (1, 2, 2), (1, 2, 2), padding="valid")
+    np.testing.assert_allclose(mocogan.space_mean_pool(x, 2), want, atol=1e-6)
+    blocks = x.reshape(2, 3, 2, 4, 3, 4, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(mocogan.space_mean_pool(x, 4), blocks, atol=1e-6)
 
 
 def test_composite_layers_known_answers():
@@ -389,3 +446,30 @@ def test_image_discriminator_sees_the_spread_of_the_batch():
     with pytest.raises(ValueError, match="mbstd_group=-1 must be 0 \\(off\\) or a group size"):
         tiny_discriminator(mbstd_group=-1)
     assert plain.get_config()["mbstd_group"] == 0
+
+
+def test_image_discriminator_frames_from_the_config():
+    """``d_image_frames`` sets D_I's frames per clip; 0 keeps each family's default."""
+    config = presets.get_preset("mocogan_layers_quick")
+    validate_config(config)
+    _, d = builders.build_networks(config)
+    assert d.judged_frames == mocogan.LAYERED_IMAGE_FRAMES == 4
+    two = dataclasses.replace(config, d_image_frames=2)
+    validate_config(two)
+    _, d = builders.build_networks(two)
+    assert d.judged_frames == 2
+    video = np.random.default_rng(0).uniform(-1, 1, (2, config.frames, config.size, config.size, 1))
+    assert d(video.astype("float32"))["image"].shape == (2, 2)
+    plain = dataclasses.replace(config, model="mocogan", d_video_downsample=1)
+    _, d = builders.build_networks(plain)
+    assert d.judged_frames == config.frames  # MoCoGAN's D_I: every frame
+    for fields, message in [
+        (dict(d_image_frames=-1), "d_image_frames=-1 must be 0 \\(the family's default\\)"),
+        (dict(d_image_frames=17), "d_image_frames=17 must be <= frames=16"),
+        (
+            dict(model="vgan", d_mbstd=0, d_video_downsample=1, d_image_frames=2),
+            "d_image_frames=2 is an option of mocogan and mocogan_layers",
+        ),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            validate_config(dataclasses.replace(config, **fields))

@@ -202,15 +202,31 @@ def composite_layers(background, colour, alpha, shift):
     """
     _, n, layers, _ = shift.shape
     h, w, c = background.shape[1], background.shape[2], background.shape[3]
-    # Each layer moved by +shift (translate). Rows are (clip, frame) pairs and no tensor
-    # has more than 5 axes (LiteRT's slicing kernels stop there).
+    cc = c + 1
+    # ``translate``'s two tent matrices, arranged so that no tensor is copied per frame and
+    # none has more than 5 axes (LiteRT's slicing kernels stop there). Along x, one product
+    # per (clip, layer) moves its rows, (channel, row) pairs, to every frame at once: the
+    # right factor is the frames' T_x^T side by side, [W, N * W]. Along y, one product per
+    # (clip, layer, frame). A third of the time of repeating each layer per frame first.
     stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
-    stacked = ops.repeat(stacked, n, axis=0)  # [B * N, L, H, W, C + 1], row b * N + k
-    flat = ops.reshape(stacked, (-1, h, w, c + 1))
-    moved = translate(flat, ops.reshape(ops.cast(shift, flat.dtype), (-1, 2)))
-    moved = ops.reshape(moved, (-1, layers, h, w, c + 1))
-    out = ops.repeat(background, n, axis=0)  # [B * N, H, W, C]
-    for layer in range(layers):  # back to front
-        a = moved[:, layer, ..., c:]
-        out = a * moved[:, layer, ..., :c] + (1.0 - a) * out
-    return ops.reshape(out, (-1, n, h, w, c))
+    dtype = stacked.dtype
+    image = ops.reshape(ops.transpose(stacked, (0, 1, 4, 2, 3)), (-1, cc * h, w))
+    shift = ops.transpose(ops.cast(shift, dtype), (0, 2, 1, 3))  # [B, L, N, 2]
+    grid_w, grid_h = ops.cast(ops.arange(w), dtype), ops.cast(ops.arange(h), dtype)
+    dx = ops.reshape(shift[..., 0], (-1, 1, n, 1))
+    # T_x^T[i, k, o] = tent(i - (o - dx_k)): the weight of input column i in output column o.
+    tx = _tent(grid_w[:, None, None] - grid_w[None, None, :] + dx)  # [B * L, W, N, W]
+    rows = ops.matmul(image, ops.reshape(tx, (-1, w, n * w)))  # [B * L, C' * H, N * W]
+    rows = ops.transpose(ops.reshape(rows, (-1, cc, h, n, w)), (0, 3, 2, 1, 4))
+    dy = ops.reshape(shift[..., 1], (-1, 1, 1))
+    ty = _tent(grid_h[None, None, :] - grid_h[None, :, None] + dy)  # [B * L * N, H, H]
+    moved = ops.matmul(ty, ops.reshape(rows, (-1, h, cc * w)))  # [B * L * N, H, C' * W]
+    moved = ops.reshape(moved, (-1, layers, n * h, cc, w))  # [B, L, N * H, C', W]
+    out = ops.tile(ops.transpose(background, (0, 1, 3, 2))[:, None], (1, n, 1, 1, 1))
+    out = ops.reshape(out, (-1, n * h, c, w))  # [B, N * H, C, W]
+    # Unstack and split rather than slices: their gradients are a stack and a concatenation,
+    # where a strided slice's scatters into zeros.
+    for layer in ops.unstack(moved, axis=1):  # back to front
+        colour_l, a = ops.split(layer, [c], axis=2)
+        out = a * colour_l + (1.0 - a) * out
+    return ops.transpose(ops.reshape(out, (-1, n, h, c, w)), (0, 1, 2, 4, 3))
