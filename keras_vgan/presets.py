@@ -300,6 +300,8 @@ PRESETS = {
     # (DVD-GAN's D_T), 4,000 steps: at 460 CPU-s, four seeds, offline FD 10.0 / 8.5 / 12.9 /
     # 11.9 against 11.7 / 12.6 / 9.8 / 11.6 for the preset before, IS 2.38 against 2.32 on
     # average, KVD 1.09 against 1.00: equal within seed noise (README, Which model, 2026-12-08).
+    # 6,000 steps since the layered generator's compositing and D_V's pooling got 1.5x
+    # cheaper per step (the same five minutes of the 2-core main job; README, Which model).
     "mocogan_layers_quick": TrainConfig(
         g_norm="none",
         g_upsample="resize",
@@ -311,7 +313,7 @@ PRESETS = {
         batch_size=16,
         ema_decay=0.99,
         epochs=80,
-        steps_per_epoch=50,
+        steps_per_epoch=75,
         num_samples=16,
         **{**_LAYERED, "g_lr": 1e-3, "d_lr": 1e-3},
     ),
