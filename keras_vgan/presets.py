@@ -288,8 +288,8 @@ PRESETS = {
     # hinge + spectral norm thin bars, this one digit-sized strokes on black.
     "mocogan_layers_moving_mnist": TrainConfig(size=64, width=32, depth=4, **_LAYERED),
     "mocogan_layers_shapes": TrainConfig(size=64, width=32, depth=4, **_LAYERED, **_SHAPES),
-    # The main job: 16 frames of 32x32 (the offline metric's clip format), 3,000 steps of
-    # batch 16, about 450 CPU-s (the budget of its comparisons, README). Adam at 1e-3: at
+    # The main job: 16 frames of 32x32 (the offline metric's clip format), batch 16, its
+    # comparisons at about 460 CPU-s (README, Which model). Adam at 1e-3: at
     # that budget it beat 2e-3 with both seeds (offline FD 16.1 / 14.5 against 26.5 / 15.9).
     # D_I with minibatch stddev (groups of 4 clips): at the job's 3,000 steps offline FD
     # 12.3 / 18.2 against 11.9 / 23.2 without it; 16x16 sprites (--sprite-size 16) scored
@@ -300,8 +300,9 @@ PRESETS = {
     # (DVD-GAN's D_T), 4,000 steps: at 460 CPU-s, four seeds, offline FD 10.0 / 8.5 / 12.9 /
     # 11.9 against 11.7 / 12.6 / 9.8 / 11.6 for the preset before, IS 2.38 against 2.32 on
     # average, KVD 1.09 against 1.00: equal within seed noise (README, Which model, 2026-12-08).
-    # 6,000 steps since the layered generator's compositing and D_V's pooling got 1.5x
-    # cheaper per step (the same five minutes of the 2-core main job; README, Which model).
+    # 6,000 steps since the layered generator's compositing and D_V's pooling got cheaper
+    # (1.57x per step on one core, 1.29x on the 2-core main job, whose training took 5 min
+    # 20 s); at equal CPU time the extra steps tied on FD (README, Which model, 2026-12-08).
     "mocogan_layers_quick": TrainConfig(
         g_norm="none",
         g_upsample="resize",

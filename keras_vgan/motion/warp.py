@@ -207,7 +207,8 @@ def composite_layers(background, colour, alpha, shift):
     # none has more than 5 axes (LiteRT's slicing kernels stop there). Along x, one product
     # per (clip, layer) moves its rows, (channel, row) pairs, to every frame at once: the
     # right factor is the frames' T_x^T side by side, [W, N * W]. Along y, one product per
-    # (clip, layer, frame). A third of the time of repeating each layer per frame first.
+    # (clip, layer, frame). Forward and backward took 12 ms against 35 ms for each layer
+    # copied per frame, translated and sliced (16 clips of 16 frames, 32x32, 2 layers, 1 core).
     stacked = ops.concatenate([colour, ops.cast(alpha, colour.dtype)], axis=-1)
     dtype = stacked.dtype
     image = ops.reshape(ops.transpose(stacked, (0, 1, 4, 2, 3)), (-1, cc * h, w))
