@@ -149,6 +149,13 @@ def _tent_with_gradient(offset):
     return weight, grad
 
 
+def _tent_matrix(n, d):
+    """``[..., n, n]``: ``T[o, i] = tent(i - (o - d))``, the bilinear weight of input pixel
+    ``i`` for output pixel ``o`` of a 1D signal moved by ``d`` (``[...]``) pixels."""
+    grid = ops.cast(ops.arange(n), d.dtype)
+    return _tent(grid[None, :] - grid[:, None] + d[..., None, None])
+
+
 def translate(image, shift):
     """Images moved by one translation each: bilinear, 0 outside the image.
 
@@ -171,18 +178,13 @@ def translate(image, shift):
     image, shift = _image_and(image, shift, "shift", 2, "[B, 2]")
     h, w, c = image.shape[1], image.shape[2], image.shape[3]
 
-    def tent(n, d):  # [B, n (out), n (in)]: weight of input pixel i for output pixel o
-        grid = ops.cast(ops.arange(n), image.dtype)
-        source = grid[None, :, None] - d[:, None, None]  # [B, n, 1]: where o reads
-        return _tent(grid[None, None, :] - source)
-
     # Along y: [B, H, H] @ [B, H, W * C]; along x: [B, H * C, W] @ [B, W, W]^T (x last,
     # so both are one product per image rather than one per row).
-    rows = ops.matmul(tent(h, shift[:, 1]), ops.reshape(image, (-1, h, w * c)))
+    rows = ops.matmul(_tent_matrix(h, shift[:, 1]), ops.reshape(image, (-1, h, w * c)))
     rows = ops.reshape(
         ops.transpose(ops.reshape(rows, (-1, h, w, c)), (0, 1, 3, 2)), (-1, h * c, w)
     )
-    out = ops.matmul(rows, ops.transpose(tent(w, shift[:, 0]), (0, 2, 1)))
+    out = ops.matmul(rows, ops.transpose(_tent_matrix(w, shift[:, 0]), (0, 2, 1)))
     return ops.transpose(ops.reshape(out, (-1, h, c, w)), (0, 1, 3, 2))
 
 
@@ -213,14 +215,13 @@ def composite_layers(background, colour, alpha, shift):
     dtype = stacked.dtype
     image = ops.reshape(ops.transpose(stacked, (0, 1, 4, 2, 3)), (-1, cc * h, w))
     shift = ops.transpose(ops.cast(shift, dtype), (0, 2, 1, 3))  # [B, L, N, 2]
-    grid_w, grid_h = ops.cast(ops.arange(w), dtype), ops.cast(ops.arange(h), dtype)
+    grid_w = ops.cast(ops.arange(w), dtype)
     dx = ops.reshape(shift[..., 0], (-1, 1, n, 1))
     # T_x^T[i, k, o] = tent(i - (o - dx_k)): the weight of input column i in output column o.
     tx = _tent(grid_w[:, None, None] - grid_w[None, None, :] + dx)  # [B * L, W, N, W]
     rows = ops.matmul(image, ops.reshape(tx, (-1, w, n * w)))  # [B * L, C' * H, N * W]
     rows = ops.transpose(ops.reshape(rows, (-1, cc, h, n, w)), (0, 3, 2, 1, 4))
-    dy = ops.reshape(shift[..., 1], (-1, 1, 1))
-    ty = _tent(grid_h[None, None, :] - grid_h[None, :, None] + dy)  # [B * L * N, H, H]
+    ty = _tent_matrix(h, ops.reshape(shift[..., 1], (-1,)))  # [B * L * N, H, H]
     moved = ops.matmul(ty, ops.reshape(rows, (-1, h, cc * w)))  # [B * L * N, H, C' * W]
     moved = ops.reshape(moved, (-1, layers, n * h, cc, w))  # [B, L, N * H, C', W]
     out = ops.tile(ops.transpose(background, (0, 1, 3, 2))[:, None], (1, n, 1, 1, 1))
